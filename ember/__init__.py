@@ -1,0 +1,81 @@
+"""ember: a PyTorch-like deep-learning framework whose second half is a compiler.
+
+``import ember as torch`` gives the familiar namespace. This file only re-exports.
+"""
+from ._version import __version__  # noqa: F401
+from .ops import dtypes as _dt
+from .ops.dtypes import DType as dtype  # noqa: F401
+from . import frontend as _frontend
+from .frontend import Tensor, Size  # noqa: F401
+from .frontend.device import Device as device  # noqa: F401
+from .frontend.creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, full,  # noqa: F401
+                                empty, zeros_like, ones_like, full_like, empty_like, arange,
+                                linspace, logspace, eye, tril, triu)
+from .frontend.promotion import (get_default_dtype, set_default_dtype, result_type,  # noqa: F401
+                                 broadcast_shapes)
+from .frontend.random import (Generator, manual_seed, seed, initial_seed, get_rng_state,  # noqa: F401
+                              set_rng_state, rand, randn, randint, randperm, normal, bernoulli,
+                              multinomial, default_generator)
+from .frontend.autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
+                                is_grad_enabled, is_inference_mode_enabled)
+from .frontend.printing import set_printoptions  # noqa: F401
+from .frontend.functional import *  # noqa: F401,F403
+from .frontend.functional import abs, pow, round, sum, max, min, all, any  # noqa: F401
+from . import autograd, cuda  # noqa: F401
+
+float32 = float = _dt.float32
+float64 = double = _dt.float64
+float16 = half = _dt.float16
+bfloat16 = _dt.bfloat16
+int8 = _dt.int8
+int16 = short = _dt.int16
+int32 = int = _dt.int32
+int64 = long = _dt.int64
+uint8 = _dt.uint8
+bool = _dt.bool_
+
+FloatTensor = DoubleTensor = LongTensor = IntTensor = BoolTensor = None  # replaced below
+
+
+def _typed_tensor(dt, name):
+    class _Typed:
+        """Legacy constructor: ``ember.FloatTensor([1, 2])`` or ``ember.FloatTensor(2, 3)``."""
+
+        def __new__(cls, *args):
+            if len(args) == 1 and not isinstance(args[0], type(1)):
+                return tensor(args[0], dtype=dt)
+            return zeros(*args, dtype=dt)
+
+        def __instancecheck__(cls, obj):  # pragma: no cover - isinstance support below
+            return isinstance(obj, Tensor) and obj.dtype is dt
+    _Typed.__name__ = name
+    return _Typed
+
+
+FloatTensor = _typed_tensor(_dt.float32, "FloatTensor")
+DoubleTensor = _typed_tensor(_dt.float64, "DoubleTensor")
+LongTensor = _typed_tensor(_dt.int64, "LongTensor")
+IntTensor = _typed_tensor(_dt.int32, "IntTensor")
+BoolTensor = _typed_tensor(_dt.bool_, "BoolTensor")
+ByteTensor = _typed_tensor(_dt.uint8, "ByteTensor")
+HalfTensor = _typed_tensor(_dt.float16, "HalfTensor")
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(t):
+    return t.dtype.is_floating_point
+
+
+def numel(t):
+    return t.numel()
+
+
+def is_nonzero(t):
+    return builtins_bool(t)
+
+
+import builtins as _builtins  # noqa: E402
+builtins_bool = _builtins.bool

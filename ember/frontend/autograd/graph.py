@@ -1,0 +1,124 @@
+"""Autograd graph nodes (``grad_fn``). One node per recorded primitive application, named
+as PyTorch names them (``AddBackward0``...), with ``next_functions``. A node's backward is
+its primitive's VJP rule, called through ``ops.bind`` so it can itself be recorded
+(``create_graph=True``) or traced."""
+from __future__ import annotations
+
+import weakref
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved "
+          "tensors after they have already been freed). Saved intermediate values of the "
+          "graph are freed when you call .backward() or autograd.grad(). Specify "
+          "retain_graph=True if you need to backward through the graph a second time or if "
+          "you need to access saved tensors after calling backward.")
+
+
+class ShapeStub:
+    """Stands in for an input whose values a VJP does not need (only shape and dtype)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = shape, dtype
+
+
+class Node:
+    """Base class of every ``grad_fn``."""
+
+    __slots__ = ("next_functions", "_pre_hooks", "_retained", "metadata", "__weakref__")
+
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs)`` is not supported; use Tensor.register_hook."""
+        raise NotImplementedError("Node.register_hook is not supported yet in ember; "
+                                  "use Tensor.register_hook")
+
+    def register_prehook(self, fn):
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(fn)
+
+    def apply_vjp(self, g, create_graph):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def release(self):
+        pass
+
+
+class PrimNode(Node):
+    """The grad_fn of one primitive application."""
+
+    __slots__ = ("prim", "attrs", "_saved", "_versions", "_out", "device")
+
+    def apply_vjp(self, g, retain):
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(_FREED)
+        for t, v in self._versions:
+            if t._version[0] != v:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: [{t.dtype.name} tensor of shape "
+                    f"{list(t.shape)}] is at version {t._version[0]}; expected version {v} "
+                    f"instead (in {type(self).__name__}).")
+        out = self._out() if self._out is not None else None
+        grads = self.prim.vjp(g, out, *saved, **self.attrs)
+        if not retain:
+            self.release()
+        return grads
+
+    def release(self):
+        self._saved = None
+        self._out = None
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf tensor that requires grad."""
+
+    __slots__ = ("_variable",)
+
+    @property
+    def variable(self):
+        return self._variable()
+
+
+class CustomNode(Node):
+    """grad_fn of an ``autograd.Function``; ``backward`` is the user's method."""
+
+    __slots__ = ("ctx", "fn_cls", "_n_outputs", "_out_index")
+
+    def apply_vjp(self, g, retain):
+        if self.ctx._released:
+            raise RuntimeError(_FREED)
+        grads = self.fn_cls.backward(self.ctx, g)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        if not retain:
+            self.ctx._released = True
+        return grads
+
+
+_NODE_CLASSES: dict = {}
+
+
+def node_class(grad_name):
+    cls = _NODE_CLASSES.get(grad_name)
+    if cls is None:
+        cls = type(grad_name, (PrimNode,), {"__slots__": ()})
+        _NODE_CLASSES[grad_name] = cls
+    return cls
+
+
+def make_accumulate(tensor):
+    node = AccumulateGrad.__new__(AccumulateGrad)
+    node._variable = weakref.ref(tensor)
+    node.next_functions = ()
+    node._pre_hooks = None
+    node._retained = None
+    node.metadata = {}
+    return node

@@ -1,0 +1,199 @@
+"""Eager dispatch: the Tensor interpreter behind ``ops.bind``, and the operand coercion
+(promotion, broadcasting, Python scalars) every composite goes through.
+
+The interpreter computes the primitive's cached meta (validation and result dtype), runs
+its eager kernel on the device's array module and, when grad mode is on and an input
+requires grad, records a grad_fn node. Nothing else in the frontend calls a kernel.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ops import PRIMITIVES, bind, current_interpreter, set_base_interpreter
+from ..ops import dtypes as D
+from ..ops.registry import Interpreter
+from .autograd import grad_mode
+from .autograd.graph import ShapeStub, make_accumulate, node_class
+from .device import CPU
+from .promotion import broadcast_shapes, get_default_dtype, result_type
+
+P = PRIMITIVES
+_ndarray = np.ndarray
+_STATE = grad_mode.STATE
+
+
+class EagerInterpreter(Interpreter):
+    """Runs primitives on concrete tensors and records autograd nodes."""
+
+    def __init__(self):
+        self.default_device = [CPU]
+
+    def process(self, prim, args, attrs):
+        if args:
+            dev = args[0].device
+            for a in args:
+                if a.device is not dev:
+                    raise RuntimeError(f"{prim.name}: expected all tensors to be on the same "
+                                       f"device, found {dev} and {a.device}")
+            arrays = [a._data for a in args]
+            meta = prim.meta(tuple(x.shape for x in arrays), tuple(a.dtype for a in args), attrs)
+        else:
+            dev = self.default_device[-1]
+            arrays = ()
+            meta = prim.meta((), (), attrs)
+        out = prim.eager(dev.xp, *arrays, **attrs)
+        if type(out) is not _ndarray:
+            out = np.asarray(out)
+        t = Tensor._wrap(out, meta[1], dev)
+        if _STATE.enabled and prim.vjp is not None:
+            for a in args:
+                if a._requires_grad:
+                    record(prim, attrs, args, t)
+                    break
+        return t
+
+
+def edge(t):
+    """The (node, output_nr) a gradient for ``t`` flows into."""
+    if not t._requires_grad:
+        return (None, 0)
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    acc = t._acc
+    if acc is None:
+        acc = t._acc = make_accumulate(t)
+    return (acc, 0)
+
+
+def record(prim, attrs, args, out):
+    cls = node_class(prim.grad_name)
+    node = cls.__new__(cls)
+    node.prim = prim
+    node.attrs = attrs
+    node.next_functions = tuple(edge(a) for a in args)
+    node._pre_hooks = None
+    node._retained = None
+    node.metadata = {}
+    node.device = out.device
+    keep = prim.saves_inputs
+    if keep is True:
+        node._saved = args
+        versions = [(a, a._version[0]) for a in args]
+    elif keep is False:
+        node._saved = tuple(ShapeStub(a._data.shape, a.dtype) for a in args)
+        versions = []
+    else:  # a tuple of the input positions the VJP reads
+        node._saved = tuple(a if i in keep else ShapeStub(a._data.shape, a.dtype)
+                            for i, a in enumerate(args))
+        versions = [(args[i], args[i]._version[0]) for i in keep]
+    if prim.uses_output:
+        data, dtype, dev, counter = out._data, out.dtype, out.device, out._version
+        versions.append((_VersionRef(counter, out.shape, dtype), counter[0]))
+
+        def unpack(node=node):
+            t = Tensor._wrap(data, dtype, dev)
+            t._version = counter
+            t._requires_grad = True
+            t.grad_fn = node
+            return t
+        node._out = unpack
+    else:
+        node._out = None
+    node._versions = versions
+    out._requires_grad = True
+    out.grad_fn = node
+
+
+class _VersionRef:
+    """Lets the version check name a saved output without keeping the tensor alive."""
+
+    __slots__ = ("_version", "shape", "dtype")
+
+    def __init__(self, counter, shape, dtype):
+        self._version, self.shape, self.dtype = counter, shape, dtype
+
+
+EAGER = EagerInterpreter()
+set_base_interpreter(EAGER)
+
+
+# ------------------------------------------------------------------ operand coercion
+
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def constant(value, shape, dtype, device=CPU):
+    """A broadcast constant operand (never a graph input when tracing)."""
+    if current_interpreter() is EAGER:
+        arr = np.broadcast_to(np.asarray(value, dtype=dtype.np), shape)
+        return Tensor._wrap(arr, dtype, device)
+    return bind(P["full"], shape=tuple(shape), value=value, dtype=dtype)
+
+
+def cast(t, dtype):
+    return t if t.dtype is dtype else bind(P["cast"], t, dtype=dtype)
+
+
+def broadcast_to(t, shape):
+    s = t.shape
+    if s == shape:
+        return t
+    if len(s) < len(shape):
+        t = bind(P["reshape"], t, shape=(1,) * (len(shape) - len(s)) + s)
+        if t.shape == shape:
+            return t
+    return bind(P["expand"], t, shape=shape)
+
+
+def coerce(operands, dtype=None):
+    """Promote and broadcast tensors/scalars to one dtype and shape."""
+    tensors = [o for o in operands if isinstance(o, Tensor)]
+    if not tensors:
+        raise TypeError("expected at least one tensor operand")
+    if dtype is None:
+        dtype = result_type(*operands)
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    dev = tensors[0].device
+    out = []
+    for o in operands:
+        if isinstance(o, Tensor):
+            out.append(broadcast_to(cast(o, dtype), shape))
+        else:
+            out.append(constant(o, shape, dtype, dev))
+    return out
+
+
+def float_dtype_for(dtype):
+    return dtype if dtype.category == D.FLOAT else get_default_dtype()
+
+
+def binary(name, a, b, floating=False):
+    """Apply binary primitive ``name`` with PyTorch promotion; ``floating`` forces a float
+    computation dtype (true division)."""
+    if (type(a) is Tensor and type(b) is Tensor and a.dtype is b.dtype
+            and a._data.shape == b._data.shape
+            and (not floating or a.dtype.category == D.FLOAT)):
+        return bind(P[name], a, b)
+    dt = result_type(a, b)
+    if floating:
+        dt = float_dtype_for(dt)
+    x, y = coerce((a, b), dt)
+    return bind(P[name], x, y)
+
+
+def unary_float(name, x):
+    """Unary primitive that needs floats: ints and bools are computed in the default float."""
+    if x.dtype.category != D.FLOAT:
+        x = cast(x, get_default_dtype())
+    return bind(P[name], x)
+
+
+def to_tensor_like(value, like):
+    """A Python scalar or array-like as a tensor on ``like``'s device (for where/clamp)."""
+    if isinstance(value, Tensor):
+        return value
+    return constant(value, (), result_type(value), like.device)
+
+
+from .tensor import Tensor  # noqa: E402  (tensor.py imports this module's helpers lazily)
