@@ -29,22 +29,47 @@ class EagerInterpreter(Interpreter):
         self.default_device = [CPU]
 
     def process(self, prim, args, attrs):
-        if args:
+        n = len(args)
+        if n == 1:
+            a = args[0]
+            dev = a.device
+            arrays = (a._data,)
+            key_shapes = (a._data.shape,)
+            key_dtypes = (a.dtype,)
+        elif n:
             dev = args[0].device
             for a in args:
                 if a.device is not dev:
                     raise RuntimeError(f"{prim.name}: expected all tensors to be on the same "
                                        f"device, found {dev} and {a.device}")
             arrays = [a._data for a in args]
-            meta = prim.meta(tuple(x.shape for x in arrays), tuple(a.dtype for a in args), attrs)
+            key_shapes = tuple([x.shape for x in arrays])
+            key_dtypes = tuple([a.dtype for a in args])
         else:
             dev = self.default_device[-1]
-            arrays = ()
-            meta = prim.meta((), (), attrs)
+            arrays = key_shapes = key_dtypes = ()
+        # the cached shape/dtype rule (inlined Primitive.meta: this is the hot path)
+        key = (key_shapes, key_dtypes, tuple(sorted(attrs.items())) if attrs else ())
+        meta = prim._meta_cache.get(key)
+        if meta is None:
+            meta = prim.meta(key_shapes, key_dtypes, attrs)
         out = prim.eager(dev.xp, *arrays, **attrs)
         if type(out) is not _ndarray:
             out = np.asarray(out)
-        t = Tensor._wrap(out, meta[1], dev)
+        t = _new_tensor(_Tensor)
+        t._data = out
+        t.dtype = meta[1]
+        t.device = dev
+        t._requires_grad = False
+        t.grad_fn = None
+        t.grad = None
+        t._version = [0]
+        t._base = None
+        t._view_chain = ()
+        t._acc = None
+        t._output_nr = 0
+        t._hooks = None
+        t._is_param = False
         if _STATE.enabled and prim.vjp is not None:
             for a in args:
                 if a._requires_grad:
@@ -70,7 +95,7 @@ def record(prim, attrs, args, out):
     node = cls.__new__(cls)
     node.prim = prim
     node.attrs = attrs
-    node.next_functions = tuple(edge(a) for a in args)
+    node.next_functions = tuple([edge(a) for a in args])
     node._pre_hooks = None
     node._retained = None
     node.metadata = {}
@@ -114,6 +139,7 @@ class _VersionRef:
 
 
 EAGER = EagerInterpreter()
+_new_tensor = object.__new__
 set_base_interpreter(EAGER)
 
 
@@ -124,9 +150,12 @@ def is_tensor(x):
 
 
 def constant(value, shape, dtype, device=CPU):
-    """A broadcast constant operand (never a graph input when tracing)."""
+    """A broadcast constant operand (never a graph input when tracing). Eagerly it is a
+    read-only stride-0 view of one element, so it costs no memory at any shape."""
     if current_interpreter() is EAGER:
-        arr = np.broadcast_to(np.asarray(value, dtype=dtype.np), shape)
+        one = np.array(value, dtype=dtype.np)
+        arr = _ndarray(shape, dtype.np, one, 0, (0,) * len(shape))
+        arr.flags.writeable = False
         return Tensor._wrap(arr, dtype, device)
     return bind(P["full"], shape=tuple(shape), value=value, dtype=dtype)
 
@@ -168,13 +197,31 @@ def float_dtype_for(dtype):
     return dtype if dtype.category == D.FLOAT else get_default_dtype()
 
 
+_PY_SCALARS = (int, float, bool)
+
+
 def binary(name, a, b, floating=False):
     """Apply binary primitive ``name`` with PyTorch promotion; ``floating`` forces a float
     computation dtype (true division)."""
-    if (type(a) is Tensor and type(b) is Tensor and a.dtype is b.dtype
-            and a._data.shape == b._data.shape
-            and (not floating or a.dtype.category == D.FLOAT)):
-        return bind(P[name], a, b)
+    ta, tb = type(a), type(b)
+    if ta is Tensor and tb is Tensor:
+        if a.dtype is b.dtype and a._data.shape == b._data.shape and \
+                (not floating or a.dtype.category == D.FLOAT):
+            return bind(P[name], a, b)
+    elif ta is Tensor and tb in _PY_SCALARS or tb is Tensor and ta in _PY_SCALARS:
+        # tensor (op) Python scalar: the scalar is weakly typed
+        t, s = (a, b) if ta is Tensor else (b, a)
+        dt = t.dtype
+        cat = D.BOOL if tb is bool or ta is bool else (D.INT if (tb if ta is Tensor else ta) is int
+                                                      else D.FLOAT)
+        if cat > dt.category:
+            dt = get_default_dtype() if cat == D.FLOAT else D.int64
+        if floating and dt.category != D.FLOAT:
+            dt = get_default_dtype()
+        if dt is not t.dtype:
+            t = bind(P["cast"], t, dtype=dt)
+        c = constant(s, t._data.shape, dt, t.device)
+        return bind(P[name], t, c) if ta is Tensor else bind(P[name], c, t)
     dt = result_type(a, b)
     if floating:
         dt = float_dtype_for(dt)
@@ -197,3 +244,5 @@ def to_tensor_like(value, like):
 
 
 from .tensor import Tensor  # noqa: E402  (tensor.py imports this module's helpers lazily)
+
+_Tensor = Tensor
