@@ -90,12 +90,26 @@ def edge(t):
     return (acc, 0)
 
 
+_NO_EDGE = (None, 0)
+_NODE_CLS: dict = {}
+
+
 def record(prim, attrs, args, out):
-    cls = node_class(prim.grad_name)
+    cls = _NODE_CLS.get(prim)
+    if cls is None:
+        cls = _NODE_CLS[prim] = node_class(prim.grad_name)
     node = cls.__new__(cls)
     node.prim = prim
     node.attrs = attrs
-    node.next_functions = tuple([edge(a) for a in args])
+    edges = []
+    for a in args:  # inlined edge(): this runs once per recorded op
+        if not a._requires_grad:
+            edges.append(_NO_EDGE)
+        elif a.grad_fn is not None:
+            edges.append((a.grad_fn, a._output_nr))
+        else:
+            edges.append(edge(a))
+    node.next_functions = tuple(edges)
     node._pre_hooks = None
     node._retained = None
     node.metadata = {}
@@ -105,11 +119,11 @@ def record(prim, attrs, args, out):
         node._saved = args
         versions = [(a, a._version[0]) for a in args]
     elif keep is False:
-        node._saved = tuple(ShapeStub(a._data.shape, a.dtype) for a in args)
+        node._saved = tuple([ShapeStub(a._data.shape, a.dtype) for a in args])
         versions = []
     else:  # a tuple of the input positions the VJP reads
-        node._saved = tuple(a if i in keep else ShapeStub(a._data.shape, a.dtype)
-                            for i, a in enumerate(args))
+        node._saved = tuple([a if i in keep else ShapeStub(a._data.shape, a.dtype)
+                             for i, a in enumerate(args)])
         versions = [(args[i], args[i]._version[0]) for i in keep]
     if prim.uses_output:
         data, dtype, dev, counter = out._data, out.dtype, out.device, out._version
