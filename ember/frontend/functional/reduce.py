@@ -15,16 +15,17 @@ values_indices = namedtuple("return_types", ["values", "indices"])
 def dims(x, dim, op="reduce"):
     """Normalise ``dim`` (None, int or sequence) to a sorted tuple of axes."""
     n = x.ndim
+    m = n if n else 1  # a 0-d tensor accepts dim 0 and -1, like PyTorch
     if dim is None:
         return tuple(range(n))
     if isinstance(dim, int):
         dim = (dim,)
     out = []
     for d in dim:
-        if not -max(n, 1) <= d < max(n, 1):
+        if not -m <= d < m:
             raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
-                             f"[{-max(n, 1)}, {max(n, 1) - 1}], but got {d})")
-        out.append(d % max(n, 1))
+                             f"[{-m}, {m - 1}], but got {d})")
+        out.append(d % m)
     if len(set(out)) != len(out):
         raise RuntimeError(f"{op}: dim {tuple(dim)} appears multiple times in the list of dims")
     return tuple(sorted(out)) if n else ()
