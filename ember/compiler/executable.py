@@ -1,37 +1,73 @@
 """Running a traced Program: optimise its graph once, then per call bind the argument and
 lifted arrays, run the backend, wrap the outputs and apply the calling convention's
-effects (write-backs into existing storage, ``.grad`` assignments)."""
+effects (write-backs into existing storage, ``.grad`` assignments).
+
+When outputs require grad (and the traced code did not run ``backward`` itself), the
+joint forward+backward graph is built by ``passes.autodiff`` and split by
+``passes.partition``: the forward also returns the saved residuals, and the outputs get a
+``CompiledFunctionBackward`` grad_fn that runs the compiled backward graph.
+"""
 from __future__ import annotations
 
 import time
 
 import numpy as np
 
+from ..frontend.autograd import grad_mode
+from ..frontend.autograd.graph import Node
 from ..frontend.tensor import Tensor
-from ..passes import optimize
+from ..passes import autodiff, optimize, partition
 from . import interp, pytree
+
+
+def _cpu():
+    from ..frontend.device import CPU
+    return CPU
 
 
 class Executable:
     def __init__(self, program, backend):
         t0 = time.perf_counter()
         self.program = program
-        self.graph = optimize(program.graph)
         self.backend = backend
+        g = program.graph
+        self.wrt = []
+        self.diff_outputs = []
+        if grad_mode.STATE.enabled and not _changes_grads(program):
+            self.wrt = [f"arg{i}" for i, (_, dt, rg) in enumerate(program.arg_specs) if rg] + \
+                [s.name for s in program.slots if s.saved[2]]
+            self.diff_outputs = [n for n, rg in zip(program.user_outputs,
+                                                    program.outputs_require_grad) if rg]
+        if self.wrt and self.diff_outputs:
+            t1 = time.perf_counter()
+            joint = autodiff(g, wrt=self.wrt, of=self.diff_outputs)
+            part = partition(joint)
+            self.partition = part
+            t2 = time.perf_counter()
+            self.graph = optimize(part.forward)
+            self.backward_graph = optimize(part.backward)
+            self.timings = {"autodiff": t2 - t1, "passes": time.perf_counter() - t2}
+        else:
+            self.partition = None
+            self.graph = optimize(g)
+            self.backward_graph = None
+            self.timings = {"passes": time.perf_counter() - t0}
         self.out_index = {name: k for k, (name, _) in enumerate(self.graph.outputs)}
-        self.timings = {"passes": time.perf_counter() - t0}
 
-    def run_arrays(self, arrays):
-        return interp.run(self.graph, *arrays)
+    def run_arrays(self, graph, arrays):
+        return interp.run(graph, *arrays)
 
     def __call__(self, leaves):
         prog = self.program
         slots = prog.slots
         arrays = [a._data for a in leaves] + [s.tensor._data for s in slots]
-        outs = self.run_arrays(arrays)
+        outs = self.run_arrays(self.graph, arrays)
         idx = self.out_index
-        results = [Tensor._wrap(outs[idx[n]], prog.graph.output(n).dtype, leaves[0].device
-                                if leaves else _cpu()) for n in prog.user_outputs]
+        dev = leaves[0].device if leaves else _cpu()
+        results = [Tensor._wrap(outs[idx[n]], prog.graph.output(n).dtype, dev)
+                   for n in prog.user_outputs]
+        if self.partition is not None and grad_mode.STATE.enabled:
+            self._attach_backward(leaves, results, outs)
         for e in prog.effects:
             kind, (where, k) = e.kind, e.target
             target = leaves[k] if where == "arg" else slots[k].tensor
@@ -44,7 +80,65 @@ class Executable:
                 target.grad = None
         return pytree.unflatten(prog.out_tree, results)
 
+    def _attach_backward(self, leaves, results, outs):
+        from ..frontend.dispatch import edge
+        prog = self.program
+        by_name = {f"arg{i}": t for i, t in enumerate(leaves)}
+        by_name.update({s.name: s.tensor for s in prog.slots})
+        node = CompiledFunctionBackward.__new__(CompiledFunctionBackward)
+        node.next_functions = tuple(edge(by_name[n]) for n in self.wrt)
+        node._pre_hooks = None
+        node._retained = None
+        node.metadata = {}
+        node.executable = self
+        node.saved = [outs[self.out_index[r.name]] for r in self.partition.residuals]
+        node.out_meta = [(prog.graph.output(n).shape, prog.graph.output(n).dtype)
+                         for n in self.diff_outputs]
+        node._n_outputs = len(self.diff_outputs)
+        for k, name in enumerate(self.diff_outputs):
+            t = results[prog.user_outputs.index(name)]
+            t.grad_fn = node
+            t._output_nr = k
+            t._requires_grad = True
 
-def _cpu():
-    from ..frontend.device import CPU
-    return CPU
+
+def _changes_grads(program):
+    return any(e.kind in ("grad_set", "grad_none") for e in program.effects)
+
+
+class CompiledFunctionBackward(Node):
+    """grad_fn of a compiled forward's outputs: runs the compiled backward graph."""
+
+    __slots__ = ("executable", "saved", "out_meta", "_n_outputs")
+
+    def apply_vjp(self, gs, retain):
+        from .capture import active_tracer
+        if self.saved is None:
+            from ..frontend.autograd.graph import _FREED
+            raise RuntimeError(_FREED)
+        if grad_mode.STATE.enabled or active_tracer() is not None:
+            raise NotImplementedError("double backward (create_graph=True) or tracing through "
+                                      "an ember.compile'd function's backward is not "
+                                      "supported yet; compile the outer function instead")
+        if self._n_outputs == 1:
+            gs = [gs]
+        cts = [np.zeros(shape, dt.np) if g is None else np.asarray(g._data)
+               for g, (shape, dt) in zip(gs, self.out_meta)]
+        exe = self.executable
+        named = {n: a for n, a in zip((r.name for r in exe.partition.residuals), self.saved)}
+        for name, a in zip((f"ct_{n}" for n in exe.diff_outputs), cts):
+            named[name] = a
+        bg = exe.backward_graph
+        arrays = [named[n] for n in bg.input_names]
+        grads = exe.run_arrays(bg, arrays)
+        if not retain:
+            self.saved = None
+        res = []
+        for name, arr in zip(bg.output_names, grads):
+            dt = bg.output(name).dtype
+            res.append(Tensor._wrap(arr, dt, _cpu()))
+        order = {n: k for k, n in enumerate(bg.output_names)}
+        return tuple(res[order[f"grad_{w}"]] for w in exe.wrt)
+
+    def release(self):
+        self.saved = None
