@@ -15,7 +15,8 @@ from .frontend.promotion import (get_default_dtype, set_default_dtype, result_ty
                                  broadcast_shapes)
 from .frontend.random import (Generator, manual_seed, seed, initial_seed, get_rng_state,  # noqa: F401
                               set_rng_state, rand, randn, randint, randperm, normal, bernoulli,
-                              multinomial, default_generator)
+                              multinomial, default_generator, rand_like, randn_like,
+                              randint_like)
 from .frontend.autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: F401
                                 is_grad_enabled, is_inference_mode_enabled)
 from .frontend.printing import set_printoptions  # noqa: F401
@@ -37,20 +38,7 @@ bool = _dt.bool_
 FloatTensor = DoubleTensor = LongTensor = IntTensor = BoolTensor = None  # replaced below
 
 
-def _typed_tensor(dt, name):
-    class _Typed:
-        """Legacy constructor: ``ember.FloatTensor([1, 2])`` or ``ember.FloatTensor(2, 3)``."""
-
-        def __new__(cls, *args):
-            if len(args) == 1 and not isinstance(args[0], type(1)):
-                return tensor(args[0], dtype=dt)
-            return zeros(*args, dtype=dt)
-
-        def __instancecheck__(cls, obj):  # pragma: no cover - isinstance support below
-            return isinstance(obj, Tensor) and obj.dtype is dt
-    _Typed.__name__ = name
-    return _Typed
-
+from .frontend.creation import typed_tensor as _typed_tensor  # noqa: E402
 
 FloatTensor = _typed_tensor(_dt.float32, "FloatTensor")
 DoubleTensor = _typed_tensor(_dt.float64, "DoubleTensor")
@@ -79,3 +67,9 @@ def is_nonzero(t):
 
 import builtins as _builtins  # noqa: E402
 builtins_bool = _builtins.bool
+
+from . import nn  # noqa: E402,F401  (ember.nn; imports the frontend above)
+from . import optim  # noqa: E402,F401
+from .serialization import save, load  # noqa: E402,F401
+from . import utils, datasets  # noqa: E402,F401
+from .compiler.api import compile, explain  # noqa: E402,F401  (ember.compile, like torch.compile)
