@@ -12,5 +12,17 @@ class GuardError(RuntimeError):
 
 
 def user_line():
-    from ..ir.builder import user_location
-    return user_location(3) or "<unknown location>"
+    """'file:line' of the innermost frame that is the user's: outside ember and outside
+    the libraries ember calls into (numpy)."""
+    import os
+    import sys
+    import numpy
+    skip = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
+            os.path.dirname(os.path.abspath(numpy.__file__)) + os.sep)
+    f = sys._getframe(1)
+    while f is not None:
+        fn = os.path.abspath(f.f_code.co_filename)
+        if not fn.startswith(skip) and not f.f_code.co_filename.startswith("<frozen"):
+            return f"{f.f_code.co_filename}:{f.f_lineno}"
+        f = f.f_back
+    return "<unknown location>"
