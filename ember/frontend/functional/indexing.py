@@ -16,6 +16,7 @@ import numpy as np
 from ...ops import PRIMITIVES as P, bind
 from ...ops import dtypes as D
 from ..dispatch import Tensor, broadcast_to, cast
+from ..autograd.graph import rename_grad_fn
 from ..tensor import _wrap_dim
 from . import math as M
 from . import shape as S
@@ -31,8 +32,31 @@ def _normalize(x, idx):
         if isinstance(i, (list, np.ndarray)):
             i = _index_tensor(i)
         elif isinstance(i, (bool, np.bool_)):
-            i = Tensor._wrap(np.array(bool(i)), D.bool_)
+            i = bool(i)
+        elif isinstance(i, np.integer):
+            i = int(i)
+        elif isinstance(i, Tensor) and i.ndim == 0 and i.dtype.category == D.INT:
+            i = int(i)  # PyTorch treats a 0-d integer tensor as an int (a view)
+        elif isinstance(i, Tensor) and i.ndim == 0 and i.dtype is D.bool_:
+            i = bool(i._data)
+        elif not (i is None or i is Ellipsis or isinstance(i, (int, slice, Tensor))):
+            raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or "
+                             f"byte Variables are valid indices (got {type(i).__name__})")
         out.append(i)
+    # a 0-d bool adds a dim of size 1 (True) or 0 (False): None plus an empty slice
+    if any(isinstance(i, bool) for i in out):
+        if any(isinstance(i, Tensor) for i in out):
+            raise NotImplementedError("indexing with a bool scalar together with tensor "
+                                      "indices is not supported yet in ember")
+        expanded = []
+        for i in out:
+            if isinstance(i, bool):
+                expanded.append(None)
+                if not i:
+                    expanded.append(_EMPTY_NEW)
+            else:
+                expanded.append(i)
+        out = expanded
     consumed = sum(_dims_consumed(i) for i in out)
     n_ell = sum(1 for i in out if i is Ellipsis)
     if n_ell > 1:
@@ -47,8 +71,11 @@ def _normalize(x, idx):
     return out
 
 
+_EMPTY_NEW = "empty-new-dim"   # marker: the preceding None dim is sliced to length 0
+
+
 def _dims_consumed(i):
-    if i is None or i is Ellipsis:
+    if i is None or i is Ellipsis or i is _EMPTY_NEW:
         return 0
     if isinstance(i, Tensor) and i.dtype is D.bool_:
         return max(i.ndim, 0) if i.ndim else 0
@@ -86,6 +113,8 @@ def _basic(x, entries):
             if e is None:
                 shape.append(1)
                 new_entries.append(slice(None))
+            elif e is _EMPTY_NEW:
+                new_entries[-1] = slice(0, 0)
             else:
                 k = _dims_consumed(e)
                 shape.extend(x.shape[src:src + k])
@@ -95,9 +124,6 @@ def _basic(x, entries):
         entries = new_entries
     starts, stops, steps, drop, adv, dim = [], [], [], [], [], 0
     for e in entries:
-        if isinstance(e, Tensor) and e.dtype is D.bool_ and e.ndim == 0:
-            # x[True] adds a dim of 1, x[False] one of 0
-            raise NotImplementedError("indexing with a 0-d bool is not supported yet")
         if isinstance(e, Tensor):
             k = e.ndim if e.dtype is D.bool_ else 1
             for j in range(k):
@@ -115,10 +141,11 @@ def _basic(x, entries):
             if not -n <= i < n:
                 raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {n}")
             i %= n
-            a, b, c = i, i + 1, 1
-            if has_adv:
+            if has_adv:  # NumPy's rule: with tensor indices present, an int is one of them
+                a, b, c = 0, n, 1
                 adv.append((dim, Tensor._wrap(np.array(i, dtype=np.int64), D.int64)))
             else:
+                a, b, c = i, i + 1, 1
                 drop.append(dim)
         starts.append(a)
         stops.append(b)
@@ -159,10 +186,15 @@ def _advanced_plan(y, adv):
     for d, i in reversed(list(zip(dims, idx))):
         n = y.shape[d]
         arr = i._data
-        if arr.size and (arr.min() < -n or arr.max() >= n):
-            bad = int(arr.max()) if arr.max() >= n else int(arr.min())
-            raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
-        i = M.remainder(i, n) if arr.size and arr.min() < 0 else i
+        if type(arr) is not np.ndarray:
+            # tracing: values are unknown; wrap negatives in the graph (gather's kernel
+            # still rejects out-of-range indices when the program runs)
+            i = M.where(M.lt(i, 0), M.add(i, n), i)
+        else:
+            if arr.size and (arr.min() < -n or arr.max() >= n):
+                bad = int(arr.max()) if arr.max() >= n else int(arr.min())
+                raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+            i = M.remainder(i, n) if arr.size and arr.min() < 0 else i
         term = M.mul(broadcast_to(i, bshape), stride) if stride != 1 else broadcast_to(i, bshape)
         flat = term if flat is None else M.add(flat, term)
         stride *= n
@@ -185,11 +217,25 @@ def _row_index(flat, bshape, rest_shape):
     return bind(P["expand"], lin, shape=(nb,) + rest_shape) if rest_shape else lin
 
 
+def _basic_name(idx):
+    """PyTorch's grad_fn name for basic indexing: that of the last non-trivial step."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    for i in reversed(items):
+        if i is None:
+            return "UnsqueezeBackward0"
+        if isinstance(i, slice):
+            if i != slice(None):
+                return "SliceBackward0"
+        elif i is not Ellipsis:
+            return "SelectBackward0"
+    return "SliceBackward0" if any(isinstance(i, slice) for i in items) else "AliasBackward0"
+
+
 def getitem(x, idx):
     entries = _normalize(x, idx)
     y, adv = _basic(x, entries)
     if not adv:
-        return y
+        return rename_grad_fn(y, _basic_name(idx), x.grad_fn)
     dims, rest, flat, bshape, adjacent, _ = _advanced_plan(y, adv)
     yf, _, _ = _flatten_advanced(y, dims, rest)
     rest_shape = tuple(yf.shape[1:])
@@ -201,7 +247,7 @@ def getitem(x, idx):
         order = tuple(range(nbd, nbd + first)) + tuple(range(nbd)) + \
             tuple(range(nbd + first, nbd + len(rest_shape)))
         out = bind(P["permute"], out, perm=order)
-    return out
+    return rename_grad_fn(out, "IndexBackward0", x.grad_fn)
 
 
 def setitem(x, idx, value):
@@ -209,16 +255,20 @@ def setitem(x, idx, value):
     if isinstance(value, (list, tuple, np.ndarray)):
         from ..creation import tensor
         value = tensor(value, dtype=x.dtype)
+    others = (value,) if isinstance(value, Tensor) else ()
     entries = _normalize(x, idx)
     # fast, data-independent path: a full-shape bool mask
     if len(entries) >= 1 and isinstance(entries[0], Tensor) and entries[0].dtype is D.bool_ \
-            and tuple(entries[0].shape) == tuple(x.shape):
+            and tuple(entries[0].shape) == tuple(x.shape) \
+            and (not isinstance(value, Tensor) or value.ndim == 0):
         mask = entries[0]
-        return inplace_apply(x, lambda src: _cast_like(M.where(mask, value, src), src))
+        return inplace_apply(x, lambda src: _cast_like(M.where(mask, value, src), src),
+                             "index_put_", others)
     y, adv = _basic(x, entries)
     if not adv:
-        return inplace_apply(y, lambda src: _fill_like(src, value))
-    return inplace_apply(y, lambda src: index_put_functional(src, adv, value, False))
+        return inplace_apply(y, lambda src: _fill_like(src, value), "copy_", others)
+    return inplace_apply(y, lambda src: index_put_functional(src, adv, value, False),
+                         "index_put_", others)
 
 
 def _cast_like(v, like):
@@ -270,8 +320,10 @@ def index_put_(x, indices, values, accumulate=False):
     from .inplace import inplace_apply
     entries = _normalize(x, tuple(indices))
     y, adv = _basic(x, entries)
-    return inplace_apply(y, lambda src: index_put_functional(src, adv, values, accumulate)) \
-        if adv else inplace_apply(y, lambda src: _fill_like(src, values))
+    others = (values,) if isinstance(values, Tensor) else ()
+    return inplace_apply(y, lambda src: index_put_functional(src, adv, values, accumulate),
+                         "index_put_", others) \
+        if adv else inplace_apply(y, lambda src: _fill_like(src, values), "index_put_", others)
 
 
 def index_put(x, indices, values, accumulate=False):
