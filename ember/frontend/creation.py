@@ -197,7 +197,10 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     with _on(device):
         idx = bind(P["iota"], n=steps, dtype=D.float64)
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    out = F.add(F.mul(idx, step), start).to(dtype)
+    # PyTorch fills the second half backwards from ``end``, so the last value is exact
+    head = F.add(F.mul(idx, step), start)
+    tail = F.sub(end, F.mul(F.rsub(idx, steps - 1), step))
+    out = F.where(F.lt(idx, steps / 2), head, tail).to(dtype)
     if requires_grad:
         out.requires_grad_(True)
     return out
@@ -247,7 +250,7 @@ def tril(x, diagonal=0):
     n, m = x.shape[-2], x.shape[-1]
     r = bind(P["iota"], n=n, dtype=D.int64).reshape(n, 1)
     c = bind(P["iota"], n=m, dtype=D.int64).reshape(1, m)
-    return F.where(F.le(F.sub(c, r), diagonal), x, 0)
+    return F.where(F.le(F.sub(c, r), diagonal), x, False if x.dtype is D.bool_ else 0)
 
 
 def triu(x, diagonal=0):
@@ -255,4 +258,21 @@ def triu(x, diagonal=0):
     n, m = x.shape[-2], x.shape[-1]
     r = bind(P["iota"], n=n, dtype=D.int64).reshape(n, 1)
     c = bind(P["iota"], n=m, dtype=D.int64).reshape(1, m)
-    return F.where(F.ge(F.sub(c, r), diagonal), x, 0)
+    return F.where(F.ge(F.sub(c, r), diagonal), x, False if x.dtype is D.bool_ else 0)
+
+
+class _TypedTensorMeta(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls._dtype
+
+
+def typed_tensor(dt, name):
+    """The legacy constructors: ``ember.FloatTensor([1, 2])`` copies data as float32,
+    ``ember.FloatTensor(2, 3)`` makes a tensor of that size; ``isinstance(t, FloatTensor)``
+    checks the dtype, as in PyTorch."""
+    def __new__(cls, *args):
+        if len(args) == 1 and not isinstance(args[0], int):
+            return tensor(args[0], dtype=dt)
+        return zeros(*args, dtype=dt) if args else zeros(0, dtype=dt)
+    return _TypedTensorMeta(name, (), {"__new__": __new__, "_dtype": dt,
+                                       "__doc__": typed_tensor.__doc__})

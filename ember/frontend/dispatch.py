@@ -167,7 +167,8 @@ def constant(value, shape, dtype, device=CPU):
     """A broadcast constant operand (never a graph input when tracing). Eagerly it is a
     read-only stride-0 view of one element, so it costs no memory at any shape."""
     if current_interpreter() is EAGER:
-        one = np.array(value, dtype=dtype.np)
+        one = np.array(value)  # then astype: out-of-range Python ints wrap, as in PyTorch
+        one = one if one.dtype == dtype.np else one.astype(dtype.np)
         arr = _ndarray(shape, dtype.np, one, 0, (0,) * len(shape))
         arr.flags.writeable = False
         return Tensor._wrap(arr, dtype, device)
@@ -239,7 +240,10 @@ def binary(name, a, b, floating=False):
     dt = result_type(a, b)
     if floating:
         dt = float_dtype_for(dt)
-    x, y = coerce((a, b), dt)
+    try:
+        x, y = coerce((a, b), dt)
+    except RuntimeError as e:  # shape errors name the op as well as the shapes
+        raise RuntimeError(f"{name}: {e}") from None
     return bind(P[name], x, y)
 
 

@@ -160,13 +160,30 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return _finish(out, requires_grad)
 
 
+def rand_like(x, *, dtype=None, device=None, requires_grad=False, generator=None):
+    return rand(tuple(x.shape), generator=generator, dtype=dtype or x.dtype,
+                requires_grad=requires_grad)
+
+
+def randn_like(x, *, dtype=None, device=None, requires_grad=False, generator=None):
+    return randn(tuple(x.shape), generator=generator, dtype=dtype or x.dtype,
+                 requires_grad=requires_grad)
+
+
+def randint_like(x, low, high=None, *, dtype=None, device=None, generator=None):
+    return randint(low, high, tuple(x.shape), generator=generator, dtype=dtype or x.dtype)
+
+
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False):
     from .functional import math as M
+    if size is None and isinstance(high, (tuple, list)):   # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
+    size = tuple(int(s) for s in size)
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")

@@ -35,9 +35,9 @@ class Tensor:
         if len(args) == 1 and not isinstance(args[0], int):
             arr, dt = _tensor_data(args[0], dtype or _default_float())
         else:
-            sizes = tuple(args[0]) if len(args) == 1 and not isinstance(args[0], int) else args
             dt = dtype or _default_float()
-            arr = np.zeros(tuple(int(s) for s in sizes), dtype=dt.np)
+            # Tensor() is an empty 1-d tensor, as in PyTorch
+            arr = np.zeros(tuple(int(s) for s in args) if args else (0,), dtype=dt.np)
         self._init(arr, dt, as_device(device))
         self._requires_grad = bool(requires_grad)
 
@@ -218,6 +218,8 @@ class Tensor:
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        if type(self._data) is not np.ndarray:   # a traced value: this raises a clear error
+            return np.asarray(self._data)
         return self._data
 
     def __array__(self, dtype=None, copy=None):

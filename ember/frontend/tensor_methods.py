@@ -100,11 +100,21 @@ def _creation():
 
 
 def _shape_inplace(name):
+    """``t_``/``transpose_``/``squeeze_``/``unsqueeze_``: x takes the view's shape, data and
+    history (PyTorch changes the metadata of x itself)."""
     fn = METHODS[name]
 
     def method(x, *args):
+        from .autograd import grad_mode
+        if x._requires_grad and x.grad_fn is None and grad_mode.STATE.enabled:
+            raise RuntimeError(f"{name}_: a leaf Variable that requires grad is being used in "
+                               f"an in-place operation.")
         y = fn(x, *args)
         x._data = y._data
+        if y._requires_grad:
+            x.grad_fn, x._output_nr, x._requires_grad = y.grad_fn, y._output_nr, True
+        if x._base is not None:
+            x._view_chain = y._view_chain
         return x
     method.__name__ = name + "_"
     return method

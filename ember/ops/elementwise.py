@@ -232,9 +232,12 @@ def _cast_kernel(xp, x, dtype):
         # float -> int saturates (and nan -> 0) instead of numpy's undefined wrap-around
         info = xp.iinfo(dtype.np)
         with xp.errstate(invalid="ignore"):
-            y = xp.where(xp.isnan(x), 0, x)
-            y = xp.minimum(xp.maximum(xp.trunc(y), float(info.min)), float(info.max))
-            return y.astype(dtype.np)
+            y = xp.trunc(xp.where(xp.isnan(x), 0, x))
+            # float(int64 max) rounds up to 2**63, which would wrap: saturate by mask instead
+            big, small = y >= float(info.max), y <= float(info.min)
+            y = xp.where(big | small, 0, y).astype(dtype.np)
+            y = xp.where(big, dtype.np.type(info.max), y)
+            return xp.where(small, dtype.np.type(info.min), y)
     return x.astype(dtype.np)
 
 

@@ -108,7 +108,7 @@ def _flip_meta(shapes, dtypes, axes):
 
 
 defprim("flip", kind=MOVEMENT, meta=_flip_meta, saves_inputs=False, nargs=1,
-        eager=lambda xp, x, axes: xp.flip(x, axes) if axes else x,
+        eager=lambda xp, x, axes: xp.flip(x, axes).copy() if axes else x.copy(),
         vjp=lambda g, out, x, axes: (L.flip(g, axes),), doc="reverse the order along ``axes``")
 
 
@@ -121,6 +121,8 @@ def _pad_meta(shapes, dtypes, pads, value):
 
 
 def _pad_kernel(xp, x, pads, value):
+    if not pads:  # a 0-d input: numpy rejects an empty pad_width
+        return x.copy()
     return xp.pad(x, pads, mode="constant", constant_values=value)
 
 

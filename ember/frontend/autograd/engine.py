@@ -7,8 +7,13 @@ differentiable (higher-order gradients need nothing more: the rules are primitiv
 """
 from __future__ import annotations
 
+import numpy as _np
+
 from . import grad_mode
 from .graph import AccumulateGrad
+
+
+_ndarray = _np.ndarray
 
 
 def _n_out(node):
@@ -116,6 +121,8 @@ def _accumulate_into(t, g, create_graph):
         t.grad = g if create_graph else Tensor._wrap(g._data.copy(), g.dtype, g.device)
     elif create_graph or t.grad.requires_grad:
         t.grad = t.grad + g
+    elif not (type(t.grad._data) is _ndarray and type(g._data) is _ndarray):
+        t.grad.add_(g)   # tracing: the accumulation becomes a graph update
     else:
         t.grad._data += g._data
         t.grad._version[0] += 1

@@ -6,6 +6,7 @@ DataLoader thread or a compiled call on another thread never flips it for this o
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 
 
@@ -42,10 +43,41 @@ class _GradModeContext:
         return False
 
     def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            return self._wrap_generator(fn)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with self.__class__(*self._args()):
                 return fn(*args, **kwargs)
+        return wrapper
+
+    def _wrap_generator(self, fn):
+        """Each step of the generator runs under the mode, the caller's code between steps
+        does not (as PyTorch's decorators do)."""
+        make = lambda: self.__class__(*self._args())  # noqa: E731
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            try:
+                with make():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with make():
+                            gen.close()
+                        raise
+                    except BaseException as exc:
+                        with make():
+                            response = gen.throw(exc)
+                    else:
+                        with make():
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
         return wrapper
 
     def _args(self):

@@ -21,16 +21,17 @@ def _numerical_jacobian(fn, inputs, out_index, eps):
         if not (isinstance(x, Tensor) and x.requires_grad):
             cols.append(None)
             continue
-        flat = x._data.reshape(-1)
+        data = x._data
         jac = []
-        for k in range(flat.size):
-            orig = flat[k]
+        for k in range(data.size):
+            pos = np.unravel_index(k, data.shape)   # works for non-contiguous storage too
+            orig = data[pos]
             with no_grad():
-                flat[k] = orig + eps
-                plus = _outputs(fn, inputs)[out_index]._data.astype(np.float64).copy()
-                flat[k] = orig - eps
-                minus = _outputs(fn, inputs)[out_index]._data.astype(np.float64).copy()
-            flat[k] = orig
+                data[pos] = orig + eps
+                plus = np.array(_outputs(fn, inputs)[out_index]._data, dtype=np.float64)
+                data[pos] = orig - eps
+                minus = np.array(_outputs(fn, inputs)[out_index]._data, dtype=np.float64)
+            data[pos] = orig
             jac.append(((plus - minus) / (2 * eps)).reshape(-1))
         cols.append(np.stack(jac, axis=1) if jac else np.zeros((0, 0)))
     return cols
@@ -96,6 +97,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     inputs = tuple(inputs)
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
 
+    from .grad_mode import enable_grad
+
+    @enable_grad()  # the numerical pass runs under no_grad; this inner grad needs a graph
     def vjp(*xs):
         out = _outputs(func, xs)[0]
         g = ones_like(out) if grad_outputs is None else grad_outputs[0]

@@ -122,3 +122,14 @@ def make_accumulate(tensor):
     node._retained = None
     node.metadata = {}
     return node
+
+
+def rename_grad_fn(t, name, before=None):
+    """Give ``t``'s grad_fn the PyTorch name of the composite that made it (``x[0]`` ends
+    in a reshape primitive but is ``SelectBackward0`` in PyTorch). Only the node the
+    composite created is renamed (never ``before``, the input's own grad_fn); its VJP is
+    unchanged. Returns ``t``."""
+    node = t.grad_fn
+    if node is not None and node is not before and isinstance(node, PrimNode):
+        node.__class__ = node_class(name)
+    return t

@@ -10,27 +10,51 @@ rewrite serves tracing later.
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from ...ops import PRIMITIVES as P, bind
 from ...ops import dtypes as D
 from ..autograd import grad_mode
-from ..dispatch import Tensor, broadcast_to, cast
+from ...ops import current_interpreter
+from ..dispatch import EAGER, Tensor, broadcast_to, cast
 
 
-def _check_target(x):
+def _check_target(x, op):
     if x._requires_grad and x.grad_fn is None and grad_mode.STATE.enabled:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
+        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
+                           f"in-place operation.")
     base = x._base
     if base is not None and base._requires_grad and base.grad_fn is None \
             and grad_mode.STATE.enabled:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
-    if not x._data.flags.writeable:
-        raise RuntimeError("unsupported operation: more than one element of the written-to "
-                           "tensor refers to a single memory location (an expanded view). "
-                           "Please clone() the tensor before performing the operation.")
+        raise RuntimeError(f"{op}: a view of a leaf Variable that requires grad is being used "
+                           f"in an in-place operation.")
+    if op not in ("fill_", "zero_") and _internal_overlap(x._data):
+        raise RuntimeError(f"{op}: unsupported operation: more than one element of the "
+                           f"written-to tensor (shape {tuple(x.shape)}, strides {x.stride()}) "
+                           f"refers to a single memory location (an expanded view). Please "
+                           f"clone() the tensor before performing the operation.")
+    if not x._data.flags.writeable and not (base is not None and base._data.flags.writeable):
+        raise RuntimeError(f"{op}: the tensor's memory is read-only (e.g. from_numpy of a "
+                           f"read-only array); clone() it first")
+
+
+def _internal_overlap(a):
+    return any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
+
+
+def _write(x, value):
+    """Store ``value`` (an array of x's shape and dtype) into x's memory. Views of an
+    expanded tensor are read-only in NumPy even where they do not overlap (PyTorch allows
+    writing them): those are written through the base at the view's element positions."""
+    if x._data.flags.writeable:
+        np.copyto(x._data, value, casting="unsafe")
+        return
+    base = x._base
+    pos = np.asarray(_element_positions(x)._data).reshape(-1)
+    base._data[np.unravel_index(pos, base._data.shape)] = \
+        np.broadcast_to(value, x._data.shape).reshape(-1)
 
 
 def _snapshot(x):
@@ -56,7 +80,7 @@ def _conform(x, result, op):
     if tuple(result.shape) != tuple(x.shape):
         try:
             result = broadcast_to(result, tuple(x.shape))
-        except RuntimeError:
+        except (RuntimeError, ValueError):
             raise RuntimeError(f"{op}: output with shape {list(x.shape)} doesn't match the "
                                f"broadcast shape {list(result.shape)}") from None
     return result
@@ -64,7 +88,9 @@ def _conform(x, result, op):
 
 def inplace_apply(x, fn, op="in-place operation", others=()):
     """Run ``fn(x_before) -> new value`` and store it into x. Returns x."""
-    _check_target(x)
+    if current_interpreter() is not EAGER:   # tracing: a functional rebinding, no write
+        return _inplace_traced(x, fn, op, others)
+    _check_target(x, op)
     recording = grad_mode.STATE.enabled and (
         x._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
         or (x._base is not None and x._base._requires_grad))
@@ -72,18 +98,61 @@ def inplace_apply(x, fn, op="in-place operation", others=()):
     result = _conform(x, fn(src), op)
     if recording and x._requires_grad and not result._requires_grad:
         # the new value is constant but x stays part of the graph (zero gradient)
-        from . import math as M
         result = bind(P["where"], _true(x), result, src)
-    np.copyto(x._data, result._data, casting="unsafe")
+    elif recording and result._requires_grad and result.grad_fn is None:
+        # x takes over result's history; a leaf (copy_ from a leaf) needs a node of its own
+        result = bind(P["cast"], result, dtype=result.dtype)
+    _write(x, result._data)
     x._version[0] += 1
     if recording and result._requires_grad:
+        old = x.grad_fn
         if x._base is None:
             x.grad_fn = result.grad_fn
             x._output_nr = result._output_nr
             x._requires_grad = True
+            refresh_views(x, None)
         else:
             _rebase_view(x, result)
+            refresh_views(x._base, x)
+        if old is not None and old._retained is not None and old._retained() is x:
+            old._retained = None            # retain_grad follows x to its new value
+            x.grad_fn._retained = weakref.ref(x)
     return x
+
+
+def track_view(view):
+    """Remember a view of a tensor in a graph, so an in-place update of its base (or of a
+    sibling view) can give it a fresh grad_fn, as PyTorch regenerates view grad_fns."""
+    base = view._base
+    views = getattr(base, "_views", None)
+    if views is None:
+        views = base._views = []
+    elif len(views) > 32:  # drop dead entries now and then
+        views[:] = [r for r in views if r() is not None]
+    views.append(weakref.ref(view))
+
+
+def refresh_views(base, skip):
+    """Re-derive the grad_fn of every live view of ``base`` (except ``skip``) from the
+    base's current history: the view chain replayed on the base."""
+    views = getattr(base, "_views", None)
+    if not views:
+        return
+    live = []
+    for r in views:
+        v = r()
+        if v is None:
+            continue
+        live.append(r)
+        if v is skip:
+            continue
+        t = base
+        for name, attrs in v._view_chain:
+            t = bind(P[name], t, **attrs)
+        v.grad_fn = t.grad_fn
+        v._output_nr = t._output_nr
+        v._requires_grad = t._requires_grad
+    views[:] = live
 
 
 def _true(x):
@@ -148,7 +217,66 @@ def zero_(x):
 def make_inplace(fn, name):
     """The in-place form ``x.name_(...)`` of a functional op ``fn(x, ...)``."""
     def method(x, *args, **kwargs):
-        return inplace_apply(x, lambda s: fn(s, *args, **kwargs), name + "_", args)
+        return inplace_apply(x, lambda s: fn(s, *args, **kwargs), name + "_",
+                             args + tuple(kwargs.values()))
     method.__name__ = name + "_"
     method.__doc__ = f"In-place version of ``{name}``."
     return method
+
+
+# ---------------------------------------------------------------- while tracing
+
+def _replay(t, chain):
+    for name, attrs in chain:
+        t = bind(P[name], t, **attrs)
+    return t
+
+
+def _inplace_traced(x, fn, op, others):
+    """The same update as ``inplace_apply``, but values are graph nodes: x (and for a view,
+    its base and the base's other views) are rebound to their new values. The autograd
+    bookkeeping is the eager one, so a traced ``backward()`` sees PyTorch's semantics."""
+    from ...compiler.capture import active_tracer
+    if x._requires_grad and x.grad_fn is None and grad_mode.STATE.enabled:
+        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
+                           f"in-place operation.")
+    tracer = active_tracer()
+    recording = grad_mode.STATE.enabled and (
+        x._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+        or (x._base is not None and x._base._requires_grad))
+    result = _conform(x, fn(x), op)
+    if recording and x._requires_grad and not result._requires_grad:
+        result = bind(P["where"], _true(x), result, x)
+    elif recording and result._requires_grad and result.grad_fn is None:
+        result = bind(P["cast"], result, dtype=result.dtype)
+    base = x._base
+    if base is None:
+        tracer.rebind(x, result)
+        if recording and result._requires_grad:
+            x.grad_fn, x._output_nr, x._requires_grad = result.grad_fn, result._output_nr, True
+        changed = x
+    else:
+        with grad_mode.set_grad_enabled(recording):
+            n = base.numel()
+            pos = bind(P["reshape"], _element_positions(x), shape=(x.numel(),))
+            flat = bind(P["reshape"], base, shape=(n,))
+            val = bind(P["reshape"], result, shape=(x.numel(),))
+            new_base = bind(P["reshape"], bind(P["scatter"], flat, pos, val, axis=0),
+                            shape=tuple(base.shape))
+            new_view = _replay(new_base, x._view_chain)
+        tracer.rebind(base, new_base)
+        tracer.rebind(x, new_view)
+        if recording and new_base._requires_grad:
+            base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, 0, True
+            x.grad_fn, x._output_nr, x._requires_grad = new_view.grad_fn, 0, True
+        changed = base
+    x._version[0] += 1
+    for r in getattr(changed, "_views", None) or ():   # sibling views see the new value
+        v = r()
+        if v is not None and v is not x:
+            with grad_mode.set_grad_enabled(recording):
+                nv = _replay(changed, v._view_chain)
+            tracer.rebind(v, nv)
+            if recording and nv._requires_grad:
+                v.grad_fn, v._output_nr, v._requires_grad = nv.grad_fn, 0, True
+    return x

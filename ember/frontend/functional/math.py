@@ -55,10 +55,9 @@ def div(a, b, *, rounding_mode=None):
         dt = result_type(a, b)
         if dt.category == D.FLOAT:
             return trunc(binary("div", a, b, floating=True))
-        q = floor_divide(a, b)  # integer trunc division: fix the floor where signs differ
+        q = floor_divide(a, b)  # integer trunc division: floor + 1 where inexact and a/b < 0
         r = sub(a, mul(q, b))
-        fix = bind(P["and"], ne(r, 0), ne(lt(r, 0), lt(b if isinstance(b, Tensor) else
-                                                      constant(b, (), dt), 0)))
+        fix = logical_and(ne(r, 0), ne(lt(a, 0), lt(b, 0)))
         return where(fix, add(q, 1), q)
     raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
 
@@ -175,6 +174,10 @@ def reciprocal(x):
     return unary_float("recip", x)
 
 
+def _float(x):
+    return x if x.dtype.category == D.FLOAT else cast(x, get_default_dtype())
+
+
 def rsqrt(x):
     return reciprocal(sqrt(x))
 
@@ -184,6 +187,7 @@ def square(x):
 
 
 def exp2(x):
+    x = _float(x)
     return exp(mul(x, _math.log(2.0)))
 
 
@@ -196,18 +200,22 @@ def log10(x):
 
 
 def tan(x):
+    x = _float(x)
     return div(sin(x), cos(x))
 
 
 def sinh(x):
+    x = _float(x)
     return div(sub(exp(x), exp(neg(x))), 2.0)
 
 
 def cosh(x):
+    x = _float(x)
     return div(add(exp(x), exp(neg(x))), 2.0)
 
 
 def erfc(x):
+    x = _float(x)
     return rsub(erf(x), 1.0)
 
 
@@ -386,11 +394,13 @@ fmax, fmin = maximum, minimum
 def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    # where, not maximum/minimum: x gets the whole gradient on the closed range [min, max]
+    # and a bound only where it is strictly active (PyTorch's clamp backward, no tie split)
     out = x
     if min is not None:
-        out = where(lt(out, min), min, out) if not isinstance(min, Tensor) else maximum(out, min)
+        out = where(lt(out, min), min, out)
     if max is not None:
-        out = where(gt(out, max), max, out) if not isinstance(max, Tensor) else minimum(out, max)
+        out = where(gt(out, max), max, out)
     if isinstance(min, (int, float)) and isinstance(max, (int, float)) and min > max:
         out = where(eq(x, x), max, out)  # PyTorch: min > max sets everything to max
     return out

@@ -92,18 +92,30 @@ def amin(x, dim=None, keepdim=False):
 def argmax(x, dim=None, keepdim=False):
     if dim is None:
         flat = bind(P["reshape"], x, shape=(x.numel(),))
-        return bind(P["argmax"], flat, axis=0, keepdim=False)
+        out = bind(P["argmax"], flat, axis=0, keepdim=False)
+        # torch: keepdim without a dim keeps every dim, as size 1
+        return bind(P["reshape"], out, shape=(1,) * x.ndim) if keepdim and x.ndim else out
     return bind(P["argmax"], x, axis=dims(x, dim, "argmax")[0] if x.ndim else 0,
                 keepdim=bool(keepdim))
 
 
 def argmin(x, dim=None, keepdim=False):
-    if x.dtype is D.bool_ or x.dtype is D.uint8:
-        x = cast(x, D.int16)
-    return argmax(M.neg(x), dim, keepdim)
+    """argmax of an order-reversing map: -x for floats, ~x for integers (-x overflows at
+    the minimum of a signed type; ~x = -x - 1 never does), not x for bools."""
+    if x.dtype is D.bool_:
+        x = M.logical_not(x)
+    elif x.dtype.category == D.INT:
+        x = M.bitwise_xor(x, -1)
+    else:
+        x = M.neg(x)
+    return argmax(x, dim, keepdim)
 
 
 def _extreme_with_indices(x, dim, keepdim, find):
+    if x.ndim == 0:  # torch: a 0-d input is its own max, at index 0 (dim must be 0 or -1)
+        dims(x, dim, "max")
+        return values_indices(bind(P["cast"], x, dtype=x.dtype),
+                              bind(P["full"], shape=(), value=0, dtype=D.int64))
     (axis,) = dims(x, dim, "max")
     idx = find(x, axis, True)
     vals = bind(P["gather"], x, idx, axis=axis) if x.ndim else x
@@ -136,16 +148,23 @@ def aminmax(x, *, dim=None, keepdim=False):
     return namedtuple("aminmax", ["min", "max"])(amin(x, dim, keepdim), amax(x, dim, keepdim))
 
 
+def _uint8_like(out, x):
+    """torch keeps uint8 for all/any of uint8 inputs (a legacy rule)."""
+    return cast(out, D.uint8) if x.dtype is D.uint8 else out
+
+
 def all(x, dim=None, keepdim=False):
     b = M._as_bool(x)
-    return _reduce("reduce_min", b, dims(b, dim, "all"), keepdim) if b.numel() else \
+    out = _reduce("reduce_min", b, dims(b, dim, "all"), keepdim) if b.numel() else \
         M.eq(sum(b, dim, keepdim), sum(b, dim, keepdim))
+    return _uint8_like(out, x)
 
 
 def any(x, dim=None, keepdim=False):
     b = M._as_bool(x)
-    return _reduce("reduce_max", b, dims(b, dim, "any"), keepdim) if b.numel() else \
+    out = _reduce("reduce_max", b, dims(b, dim, "any"), keepdim) if b.numel() else \
         M.ne(sum(b, dim, keepdim), sum(b, dim, keepdim))
+    return _uint8_like(out, x)
 
 
 def count_nonzero(x, dim=None):
@@ -228,7 +247,7 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = cast(x, dtype)
     if p in ("fro", 2, 2.0):
-        return M.sqrt(sum(M.mul(x, x), dim, keepdim))
+        return _root_at_zero_safe(sum(M.mul(x, x), dim, keepdim), 0.5)
     if p in (float("inf"), "inf"):
         return amax(M.abs(x), dim, keepdim)
     if p in (float("-inf"),):
@@ -237,7 +256,16 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
         return sum(M.abs(x), dim, keepdim)
     if p == 0:
         return sum(cast(M.ne(x, 0), x.dtype), dim, keepdim)
-    return M.pow(sum(M.pow(M.abs(x), p), dim, keepdim), 1.0 / p)
+    return _root_at_zero_safe(sum(M.pow(M.abs(x), p), dim, keepdim), 1.0 / p)
+
+
+def _root_at_zero_safe(s, e):
+    """s ** e for e < 1 with PyTorch's zero gradient at s = 0 (an all-zero vector) instead
+    of inf * 0 = nan: the root only ever sees the 1 substituted at zeros, and the outer
+    where sends no gradient into that branch (the double-where trick)."""
+    zero = M.eq(s, 0)
+    root = M.pow(M.where(zero, 1.0, s), e) if e != 0.5 else M.sqrt(M.where(zero, 1.0, s))
+    return M.where(zero, 0.0, root)
 
 
 def cumsum(x, dim, *, dtype=None):
@@ -248,9 +276,10 @@ def cumsum(x, dim, *, dtype=None):
         x = cast(x, dtype)
     elif x.dtype.category != D.FLOAT:
         x = cast(x, D.int64)
-    (axis,) = dims(x, dim, "cumsum")
     if x.ndim == 0:
-        return x.clone()
+        dims(x, dim, "cumsum")
+        return bind(P["cast"], x, dtype=x.dtype)
+    (axis,) = dims(x, dim, "cumsum")
     n = x.shape[axis]
     xt = x.transpose(axis, -1) if axis != x.ndim - 1 else x
     tri = triu_ones(n, x.dtype, x.device)

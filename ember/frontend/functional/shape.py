@@ -11,6 +11,8 @@ from ...ops import PRIMITIVES as P, bind, current_interpreter
 from ..dispatch import EAGER, Tensor, cast
 from ..promotion import result_type
 from ..tensor import _wrap_dim
+from ..autograd.graph import rename_grad_fn as _named
+from .inplace import track_view
 
 VIEW_PRIMS = ("reshape", "permute", "expand", "slice")
 
@@ -25,6 +27,8 @@ def make_view(x, name, **attrs):
         out._base = x._base if x._base is not None else x
         out._view_chain = x._view_chain + ((name, attrs),)
         out._version = x._version
+        if out._requires_grad:
+            track_view(out)
     return out
 
 
@@ -75,7 +79,10 @@ def reshape(x, *shape):
     shape = infer_shape(_shape_arg(shape), x.numel(), "reshape")
     if shape == tuple(x.shape):
         return _alias(x)
-    return make_view(x, "reshape", shape=shape)
+    out = make_view(x, "reshape", shape=shape)
+    if out._base is None:  # a copy: PyTorch's reshape is clone + _unsafe_view
+        _named(out, "UnsafeViewBackward0", x.grad_fn)
+    return out
 
 
 def view_as(x, other):
@@ -124,7 +131,7 @@ def transpose(x, dim0, dim1):
     a, b = _wrap_dim(dim0, x.ndim, "transpose"), _wrap_dim(dim1, x.ndim, "transpose")
     perm = list(range(x.ndim))
     perm[a], perm[b] = perm[b], perm[a]
-    return make_view(x, "permute", perm=tuple(perm))
+    return _named(make_view(x, "permute", perm=tuple(perm)), "TransposeBackward0", x.grad_fn)
 
 
 swapaxes = swapdims = transpose
@@ -133,7 +140,7 @@ swapaxes = swapdims = transpose
 def t(x):
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return transpose(x, 0, 1) if x.ndim == 2 else _alias(x)
+    return _named(transpose(x, 0, 1) if x.ndim == 2 else _alias(x), "TBackward0", x.grad_fn)
 
 
 def movedim(x, source, destination):
@@ -156,7 +163,8 @@ moveaxis = movedim
 def unsqueeze(x, dim):
     d = _wrap_dim(dim, x.ndim + 1, "unsqueeze")
     s = tuple(x.shape)
-    return make_view(x, "reshape", shape=s[:d] + (1,) + s[d:])
+    return _named(make_view(x, "reshape", shape=s[:d] + (1,) + s[d:]), "UnsqueezeBackward0",
+                  x.grad_fn)
 
 
 def squeeze(x, dim=None):
@@ -167,9 +175,12 @@ def squeeze(x, dim=None):
         dl = [dim] if isinstance(dim, int) else list(dim)
         axes = [_wrap_dim(d, x.ndim, "squeeze") for d in dl]
         axes = [a for a in axes if x.ndim and s[a] == 1]
+    name = "SqueezeBackward0" if dim is None else \
+        "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"
     if not axes:
-        return _alias(x)
-    return make_view(x, "reshape", shape=tuple(n for i, n in enumerate(s) if i not in axes))
+        return _named(_alias(x), name, x.grad_fn)
+    return _named(make_view(x, "reshape", shape=tuple(n for i, n in enumerate(s) if i not in axes)),
+                  name, x.grad_fn)
 
 
 def expand(x, *sizes):
@@ -249,7 +260,8 @@ def select(x, dim, index):
     index %= n
     s = slice_dim(x, d, index, index + 1)
     shp = tuple(x.shape)
-    return make_view(s, "reshape", shape=shp[:d] + shp[d + 1:])
+    return _named(make_view(s, "reshape", shape=shp[:d] + shp[d + 1:]), "SelectBackward0",
+                  x.grad_fn)
 
 
 def split(x, split_size_or_sections, dim=0):
@@ -266,9 +278,11 @@ def split(x, split_size_or_sections, dim=0):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
                                f"(input tensor's size at dimension {d}), but got split_sizes="
                                f"{sizes}")
+    name = "SplitBackward0" if isinstance(split_size_or_sections, int) else \
+        "SplitWithSizesBackward0"
     out, off = [], 0
     for s in sizes:
-        out.append(slice_dim(x, d, off, off + s))
+        out.append(_named(slice_dim(x, d, off, off + s), name, x.grad_fn))
         off += s
     return tuple(out)
 
@@ -294,7 +308,7 @@ def tensor_split(x, sections, dim=0):
 
 def unbind(x, dim=0):
     d = _wrap_dim(dim, x.ndim, "unbind")
-    return tuple(select(x, d, i) for i in range(x.shape[d]))
+    return tuple(_named(select(x, d, i), "UnbindBackward0", x.grad_fn) for i in range(x.shape[d]))
 
 
 def contiguous(x, memory_format=None):
@@ -306,7 +320,7 @@ def contiguous(x, memory_format=None):
 def clone(x, memory_format=None):
     """A copy: ``cast`` to the same dtype copies in eager and is dropped by the compiler,
     where values are immutable anyway."""
-    return bind(P["cast"], x, dtype=x.dtype)
+    return _named(bind(P["cast"], x, dtype=x.dtype), "CloneBackward0", x.grad_fn)
 
 
 def cat(tensors, dim=0):
@@ -343,7 +357,7 @@ def stack(tensors, dim=0):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {s0} at "
                                f"entry 0 and {tuple(t.shape)} at entry {i}")
     d = _wrap_dim(dim, len(s0) + 1, "stack")
-    return cat([unsqueeze(t, d) for t in tensors], d)
+    return _named(cat([unsqueeze(t, d) for t in tensors], d), "StackBackward0")
 
 
 def hstack(tensors):
@@ -396,7 +410,8 @@ def repeat(x, *sizes):
     shp = (1,) * lead + tuple(x.shape)
     y = bind(P["reshape"], x, shape=tuple(v for n in shp for v in (1, n)))
     y = bind(P["expand"], y, shape=tuple(v for r, n in zip(sizes, shp) for v in (r, n)))
-    return bind(P["reshape"], clone(y), shape=tuple(r * n for r, n in zip(sizes, shp)))
+    out = bind(P["reshape"], clone(y), shape=tuple(r * n for r, n in zip(sizes, shp)))
+    return _named(out, "RepeatBackward0", x.grad_fn)
 
 
 def tile(x, dims):

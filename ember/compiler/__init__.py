@@ -1,0 +1,1 @@
+"""ember.compiler: graph capture, lowering and code generation (the compile issues)."""

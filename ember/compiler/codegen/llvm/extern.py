@@ -1,0 +1,95 @@
+"""Extern calls rendered into the module: matmul through the BLAS slot.
+
+``void <name>(void **args)`` loops over the batch dims (stride-0 batch broadcasts cost
+nothing) and calls the cblas gemm slot with transpose flags taken from the operands'
+strides. When the runtime found no BLAS (slot null) the same function runs a generated
+i-p-j loop GEMM (vectorised over j); the runtime warns once in that case.
+"""
+from __future__ import annotations
+
+import llvmlite.ir as ir
+
+from ....runtime import abi
+from ...kernel_ir import MatOperand, Matmul, verify_matmul  # noqa: F401  (re-export)
+from .irutil import F32, F64, I32, I64, PTR, VOID, FMath
+from .render import _Loop, _callee_for, _i64, _slot
+
+MatmulCall = Matmul
+
+
+def render_matmul(module, mm: Matmul, options):
+    verify_matmul(mm)
+    fty = F32 if mm.dtype == "float32" else F64
+    fn = ir.Function(module, ir.FunctionType(VOID, [PTR]), mm.name)
+    fn.attributes.add("nounwind")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    ptrs = [b.load(b.gep(fn.args[0], [_i64(i)], inbounds=True, source_etype=PTR), typ=PTR)
+            for i in range(len(mm.params))]
+    if mm.m == 0 or mm.n == 0:
+        b.ret_void()
+        return fn
+    slot = b.load(_slot(module, abi.SGEMM if fty == F32 else abi.DGEMM, PTR), typ=PTR)
+    have = b.icmp_unsigned("!=", b.ptrtoint(slot, I64), _i64(0))
+    gemm_ty = ir.FunctionType(VOID, [I32, I32, I32, I64, I64, I64, fty, PTR, I64, PTR, I64,
+                                     fty, PTR, I64])
+    ta, lda = mm.blas_layout("a")
+    tb, ldb = mm.blas_layout("b")
+    ldc = mm.c.row_stride if mm.m > 1 else max(1, mm.n)
+
+    def addr(op, bidx, etype):
+        off = _i64(op.offset)
+        for s, i in zip(op.batch_strides, bidx):
+            if s:
+                off = b.add(off, b.mul(i, _i64(s)))
+        return b.gep(ptrs[op.param], [off], inbounds=True, source_etype=etype), off
+
+    def body(bidx):
+        pa, _ = addr(mm.a, bidx, fty)
+        pb, _ = addr(mm.b, bidx, fty)
+        pc, _ = addr(mm.c, bidx, fty)
+        with b.if_else(have) as (then, other):
+            with then:
+                flag = lambda t: ir.Constant(I32, abi.CBLAS_TRANS if t else abi.CBLAS_NO_TRANS)  # noqa
+                b.call(_callee_for(slot, gemm_ty),
+                       [ir.Constant(I32, abi.CBLAS_ROW_MAJOR), flag(ta), flag(tb),
+                        _i64(mm.m), _i64(mm.n), _i64(mm.k), ir.Constant(fty, mm.alpha), pa,
+                        _i64(lda), pb, _i64(ldb), ir.Constant(fty, mm.beta), pc, _i64(ldc)])
+            with other:
+                _loop_gemm(b, mm, fty, pa, pb, pc)
+
+    def batch_loops(d, bidx):
+        if d == len(mm.batch):
+            body(bidx)
+            return
+        lp = _Loop(b, _i64(0), _i64(mm.batch[d]), name=f"b{d}")
+        batch_loops(d + 1, bidx + [lp.idx])
+        lp.close()
+
+    batch_loops(0, [])
+    b.ret_void()
+    return fn
+
+
+def _loop_gemm(b, mm, fty, pa, pb, pc):
+    m = FMath(b, fty)
+
+    def at(p, i, j, rs, cs):
+        off = b.add(b.mul(i, _i64(rs)), b.mul(j, _i64(cs)))
+        return b.gep(p, [off], inbounds=True, source_etype=fty)
+
+    li = _Loop(b, _i64(0), _i64(mm.m), name="gi")
+    lj = _Loop(b, _i64(0), _i64(mm.n), name="gj")
+    pcij = at(pc, li.idx, lj.idx, mm.c.row_stride, mm.c.col_stride)
+    init = m.k(0.0) if mm.beta == 0 else m.mul(m.k(mm.beta), b.load(pcij, typ=fty))
+    b.store(init, pcij)
+    lj.close()
+    lp = _Loop(b, _i64(0), _i64(mm.k), name="gp")
+    av = m.mul(m.k(mm.alpha), b.load(at(pa, li.idx, lp.idx, mm.a.row_stride, mm.a.col_stride),
+                                     typ=fty))
+    lj = _Loop(b, _i64(0), _i64(mm.n), name="gj2")
+    pcij = at(pc, li.idx, lj.idx, mm.c.row_stride, mm.c.col_stride)
+    bv = b.load(at(pb, lp.idx, lj.idx, mm.b.row_stride, mm.b.col_stride), typ=fty)
+    b.store(m.fma(av, bv, b.load(pcij, typ=fty)), pcij)
+    lj.close()
+    lp.close()
+    li.close()

@@ -1,0 +1,454 @@
+"""Render one kernel-IR ``Kernel`` into LLVM IR functions.
+
+For kernel ``k`` three functions are emitted:
+
+* ``k__body(ptr noalias p0, ..., i64 lo, i64 hi)``: the loop nest for outer-axis-0 indices
+  in [lo, hi). Loops are plain counted loops with the last axis innermost, so the loop
+  vectoriser sees unit-stride loads/stores (stride 0 is a broadcast, other strides gathers);
+* ``k(ptr args)``: the public entry (runtime ABI): runs the body on the calling thread, or,
+  when the iteration space is large enough and the runtime set a thread count > 1, through
+  the GOMP_parallel slot with a static partition of axis 0 (chunks rounded to 256 rows, so
+  each element takes the same code path whatever the thread count: bitwise reproducible);
+* ``k__omp(ptr data)``: the per-thread function handed to GOMP_parallel.
+
+Reductions follow the kernel IR's documented order: the innermost inner axis in blocks of
+``sum_block`` (fadd with ``reassoc`` inside a block only, so LLVM may use SIMD lanes),
+block results combined with Kahan summation.
+"""
+from __future__ import annotations
+
+import math
+
+import llvmlite.ir as ir
+import numpy as np
+
+from ....runtime import abi
+from ... import kernel_ir as K
+from . import ops
+from .irutil import COMPUTE, F32, I1, I32, I64, PTR, STORAGE, VOID, declare
+
+_PAR_ALIGN = 256
+
+
+def _i64(v):
+    return ir.Constant(I64, int(v))
+
+
+def _const_value(ty, dtype, v):
+    if dtype == "bool":
+        return ir.Constant(I1, int(bool(v)))
+    if ops.kind_of(dtype) == "f":
+        if dtype == "float16":
+            v = float(np.float16(v))
+        elif dtype == "bfloat16":
+            bits = int(np.array(v, np.float32).view(np.uint32))
+            if math.isnan(v):
+                v = math.nan
+            else:
+                bits = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
+                v = float(np.array(bits & 0xFFFFFFFF, np.uint32).view(np.float32))
+        return ir.Constant(ty, float(v))
+    width = ty.width
+    iv = int(v) & ((1 << width) - 1)
+    if iv >= 1 << (width - 1):
+        iv -= 1 << width
+    return ir.Constant(ty, iv)
+
+
+def _identity(op, dtype, ty):
+    kind = ops.kind_of(dtype)
+    if op == "sum":
+        return _const_value(ty, dtype, 0)
+    if op == "prod":
+        return _const_value(ty, dtype, 1)
+    if kind == "f":
+        return ir.Constant(ty, -math.inf if op in ("max", "argmax") else math.inf)
+    if kind == "b":
+        return ir.Constant(I1, 0 if op in ("max", "argmax") else 1)
+    bits = ty.width
+    if kind == "u":
+        lo, hi = 0, (1 << bits) - 1
+    else:
+        lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return _const_value(ty, dtype, lo if op in ("max", "argmax") else hi)
+
+
+class _Loop:
+    """``for i in [start, end)`` with loop-carried values; usage:
+    ``lp = _Loop(b, start, end, inits); i, vals = lp.idx, lp.vals; ...; outs = lp.close(new)``."""
+
+    def __init__(self, b, start, end, inits=(), name="i"):
+        self.b = b
+        fn = b.function
+        self.pre = b.block
+        self.body = fn.append_basic_block(f"{name}.body")
+        self.exit = fn.append_basic_block(f"{name}.exit")
+        self.inits = list(inits)
+        self.end = end
+        b.cbranch(b.icmp_signed("<", start, end), self.body, self.exit)
+        b.position_at_end(self.body)
+        self.idx = b.phi(I64, name=name)
+        self.idx.add_incoming(start, self.pre)
+        self.vals = []
+        for v in self.inits:
+            p = b.phi(v.type)
+            p.add_incoming(v, self.pre)
+            self.vals.append(p)
+
+    def close(self, new_vals=()):
+        b = self.b
+        nxt = b.add(self.idx, _i64(1), flags=("nsw", "nuw"))
+        latch = b.block
+        self.idx.add_incoming(nxt, latch)
+        for p, v in zip(self.vals, new_vals):
+            p.add_incoming(v, latch)
+        b.cbranch(b.icmp_signed("<", nxt, self.end), self.body, self.exit)
+        b.position_at_end(self.exit)
+        outs = []
+        for init, v in zip(self.inits, new_vals):
+            phi = b.phi(v.type)
+            phi.add_incoming(init, self.pre)
+            phi.add_incoming(v, latch)
+            outs.append(phi)
+        return outs
+
+
+class KernelRenderer:
+    def __init__(self, module: ir.Module, kernel: K.Kernel, options):
+        self.m = module
+        self.k = K.coalesce(K.verify(kernel))
+        self.opt = options
+        self.outer = self.k.outer if self.k.outer else (1,)
+        self.virtual_outer = not self.k.outer
+        self.inner = self.k.inner
+
+    # ---------------------------------------------------------------- entry points
+    def render(self):
+        body = self._render_body()
+        self._render_entry(body)
+
+    def _param_types(self):
+        return [PTR] * len(self.k.params) + [I64, I64]
+
+    def _render_body(self):
+        k = self.k
+        fn = ir.Function(self.m, ir.FunctionType(VOID, self._param_types()), f"{k.name}__body")
+        fn.linkage = "internal"
+        fn.attributes.add("nounwind")
+        for p, a in zip(k.params, fn.args):
+            a.name = p.name
+            if p.role != "inout":
+                a.add_attribute("noalias")
+        self.ptrs = list(fn.args[:len(k.params)])
+        lo, hi = fn.args[-2], fn.args[-1]
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        self.b = b
+        if K.numel(self.outer):
+            self._outer_loops(0, [], lo, hi)
+        b.ret_void()
+        return fn
+
+    def _outer_loops(self, d, idx, lo, hi):
+        b = self.b
+        start, end = (lo, hi) if d == 0 else (_i64(0), _i64(self.outer[d]))
+        lp = _Loop(b, start, end, name=f"o{d}")
+        idx = idx + [lp.idx]
+        if d + 1 < len(self.outer):
+            self._outer_loops(d + 1, idx, lo, hi)
+        else:
+            self._row(idx)
+        lp.close()
+
+    def _render_entry(self, body):
+        k, b_opt = self.k, self.opt
+        n0 = self.outer[0]
+        entry = ir.Function(self.m, ir.FunctionType(VOID, [PTR]), k.name)
+        entry.attributes.add("nounwind")
+        b = ir.IRBuilder(entry.append_basic_block("entry"))
+        args = entry.args[0]
+
+        def load_ptrs(bb, argv):
+            return [bb.load(bb.gep(argv, [_i64(i)], inbounds=True, source_etype=PTR), typ=PTR)
+                    for i in range(len(k.params))]
+
+        parallel = (K.numel(k.space) >= b_opt.parallel_min_elements and n0 >= 2
+                    and K.numel(self.outer) > 0)
+        if parallel:
+            omp = self._render_omp(body, load_ptrs)
+            nt_slot = _slot(self.m, abi.NUM_THREADS, I32)
+            gomp_slot = _slot(self.m, abi.GOMP_PARALLEL, PTR)
+            nt = b.load(nt_slot, typ=I32)
+            gomp = b.load(gomp_slot, typ=PTR)
+            go = b.and_(b.icmp_signed(">", nt, ir.Constant(I32, 1)),
+                        b.icmp_unsigned("!=", b.ptrtoint(gomp, I64), _i64(0)))
+            with b.if_then(go):
+                gty = ir.FunctionType(VOID, [PTR, PTR, I32, I32])
+                b.call(_fnptr(b, gomp, gty), [omp, args, nt, ir.Constant(I32, 0)])
+                b.ret_void()
+        b.call(body, load_ptrs(b, args) + [_i64(0), _i64(n0)])
+        b.ret_void()
+
+    def _render_omp(self, body, load_ptrs):
+        k = self.k
+        n0 = self.outer[0]
+        fn = ir.Function(self.m, ir.FunctionType(VOID, [PTR]), f"{k.name}__omp")
+        fn.linkage = "internal"
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        ity = ir.FunctionType(I32, [])
+        tid = b.sext(b.call(_fnptr(b, b.load(_slot(self.m, abi.OMP_THREAD_NUM, PTR), typ=PTR),
+                                   ity), []), I64)
+        nth = b.sext(b.call(_fnptr(b, b.load(_slot(self.m, abi.OMP_NUM_THREADS, PTR), typ=PTR),
+                                   ity), []), I64)
+        chunk = b.udiv(b.add(_i64(n0), b.sub(nth, _i64(1))), nth)
+        # round chunks to a multiple of _PAR_ALIGN so partition edges never move an
+        # element between a vector body and a scalar remainder loop
+        chunk = b.mul(b.udiv(b.add(chunk, _i64(_PAR_ALIGN - 1)), _i64(_PAR_ALIGN)),
+                      _i64(_PAR_ALIGN))
+        lo = b.mul(tid, chunk)
+        hi = b.add(lo, chunk)
+        hi = b.select(b.icmp_signed("<", hi, _i64(n0)), hi, _i64(n0))
+        with b.if_then(b.icmp_signed("<", lo, hi)):
+            b.call(body, load_ptrs(b, fn.args[0]) + [lo, hi])
+        b.ret_void()
+        return fn
+
+    # ---------------------------------------------------------------- one row
+    def _row(self, oidx):
+        k = self.k
+        self.accs = {}
+        if not self.inner:
+            env = self._env(oidx, [])
+            for st in k.body:
+                self._store(st, env)
+            return
+        row_env = self._env(oidx, None)
+        for st in k.body:
+            if isinstance(st, K.Reduce):
+                self.accs[st.name] = self._reduce(st, oidx)
+            elif K.is_row_level(k, st):
+                self._store(st, row_env)
+            else:
+                self._inner_loops(0, oidx, [], lambda env, s=st: self._store(s, env))
+
+    def _env(self, oidx, iidx):
+        if self.virtual_outer:
+            oidx = []
+        full = list(oidx) + (list(iidx) if iidx is not None else [None] * len(self.inner))
+        return {"idx": full, "memo": {}}
+
+    def _inner_loops(self, d, oidx, iidx, fn):
+        lp = _Loop(self.b, _i64(0), _i64(self.inner[d]), name=f"r{d}")
+        if d + 1 < len(self.inner):
+            self._inner_loops(d + 1, oidx, iidx + [lp.idx], fn)
+        else:
+            fn(self._env(oidx, iidx + [lp.idx]))
+        lp.close()
+
+    # ---------------------------------------------------------------- expressions
+    def _offset(self, access, env):
+        b = self.b
+        off = _i64(access.offset)
+        for s, i in zip(access.strides, env["idx"]):
+            if s:
+                off = b.add(off, b.mul(i, _i64(s), flags=("nsw",)), flags=("nsw",))
+        return off
+
+    def _addr(self, access, env):
+        p = self.k.params[access.param]
+        return self.b.gep(self.ptrs[access.param], [self._offset(access, env)], inbounds=True,
+                          source_etype=STORAGE[p.dtype])
+
+    def ev(self, e, env):
+        memo = env["memo"]
+        if e in memo:
+            return memo[e]
+        b = self.b
+        if isinstance(e, K.Load):
+            raw = b.load(self._addr(e.access, env), typ=STORAGE[e.dtype])
+            v = _from_storage(b, raw, e.dtype)
+        elif isinstance(e, K.Const):
+            v = _const_value(COMPUTE[e.dtype], e.dtype, e.value)
+        elif isinstance(e, K.IndexVar):
+            v = env["idx"][e.axis]
+            v = ops.cast(b, v, "int64", e.dtype) if e.dtype != "int64" else v
+        elif isinstance(e, K.AccRef):
+            v = self.accs[e.name]
+        elif e.op == "where":
+            c, x, y = (self.ev(a, env) for a in e.args)
+            v = b.select(c, x, y)
+        elif e.op == "cast":
+            v = ops.cast(b, self.ev(e.args[0], env), e.args[0].dtype, e.dtype)
+        elif len(e.args) == 1:
+            v = ops.unary(b, e.op, self.ev(e.args[0], env), e.args[0].dtype)
+            v = self._round_half(v, e)
+        else:
+            x = self.ev(e.args[0], env)
+            dt = e.args[0].dtype
+            v = None
+            if e.op == "pow" and isinstance(e.args[1], K.Const):
+                v = ops.pow_const(b, x, float(e.args[1].value), ops.kind_of(dt))
+            if v is None:
+                v = ops.binary(b, e.op, x, self.ev(e.args[1], env), dt)
+            v = self._round_half(v, e)
+        memo[e] = v
+        return v
+
+    def _round_half(self, v, e):
+        """Half-precision results are rounded to their precision after every op (what
+        eager float16 arithmetic does), except comparisons."""
+        if e.dtype in ("float16", "bfloat16"):
+            return ops.round_to_storage(self.b, v, e.dtype)
+        return v
+
+    def _store(self, st, env):
+        p = self.k.params[st.access.param]
+        v = self.ev(st.value, env)
+        self.b.store(_to_storage(self.b, v, p.dtype), self._addr(st.access, env))
+
+    # ---------------------------------------------------------------- reductions
+    def _reduce(self, st, oidx):
+        b = self.b
+        dt = st.value.dtype
+        ty = COMPUTE[dt]
+        kind = ops.kind_of(dt)
+        if st.op == "argmax":
+            return self._argmax(st, oidx, ty, kind)
+        ident = _identity(st.op, dt, ty)
+        blocked = kind == "f" and st.op in ("sum", "prod")
+        kahan = blocked and st.op == "sum"
+        n_last = self.inner[-1]
+        blk = self.opt.sum_block
+
+        def combine(acc, v):
+            if st.op == "sum":
+                return b.fadd(acc, v, flags=("reassoc", "contract")) if kind == "f" \
+                    else b.add(acc, v)
+            if st.op == "prod":
+                return b.fmul(acc, v, flags=("reassoc", "contract")) if kind == "f" \
+                    else (b.and_(acc, v) if kind == "b" else b.mul(acc, v))
+            if kind == "f":
+                return ops.binary(b, "maximum" if st.op == "max" else "minimum", acc, v, dt)
+            return ops.binary(b, "maximum" if st.op == "max" else "minimum", acc, v, dt)
+
+        def rows(d, iidx, state):
+            if d < len(self.inner) - 1:
+                lp = _Loop(b, _i64(0), _i64(self.inner[d]), state, name=f"r{d}")
+                out = rows(d + 1, iidx + [lp.idx], lp.vals)
+                return lp.close(out)
+            if not blocked:
+                lp = _Loop(b, _i64(0), _i64(n_last), state, name=f"r{d}")
+                v = self.ev(st.value, self._env(oidx, iidx + [lp.idx]))
+                return lp.close([combine(lp.vals[0], v)])
+            # blocked: outer loop over blocks carries (acc, compensation)
+            nblk = -(-n_last // blk)
+            bl = _Loop(b, _i64(0), _i64(nblk), state, name="blk")
+            start = b.mul(bl.idx, _i64(blk))
+            end = b.add(start, _i64(blk))
+            end = b.select(b.icmp_signed("<", end, _i64(n_last)), end, _i64(n_last))
+            il = _Loop(b, start, end, [ident], name=f"r{d}")
+            v = self.ev(st.value, self._env(oidx, iidx + [il.idx]))
+            (part,) = il.close([combine(il.vals[0], v)])
+            if kahan:
+                acc, comp = bl.vals
+                y = b.fsub(part, comp)
+                t = b.fadd(acc, y)
+                comp2 = b.fsub(b.fsub(t, acc), y)
+                return bl.close([t, comp2])
+            return bl.close([b.fmul(bl.vals[0], part)])
+
+        init = [ident, ir.Constant(ty, 0.0)] if kahan else [ident]
+        out = rows(0, [], init)
+        res = out[0]
+        if dt in ("float16", "bfloat16"):
+            res = ops.round_to_storage(b, res, dt)
+        return res
+
+    def _argmax(self, st, oidx, ty, kind):
+        """First index of the maximum over the flattened inner axes (first nan wins)."""
+        b = self.b
+        dt = st.value.dtype
+        inner_strides = K.contiguous_strides(self.inner)
+
+        def rows(d, iidx, flat, state):
+            lp = _Loop(b, _i64(0), _i64(self.inner[d]), state, name=f"r{d}")
+            f = b.add(flat, b.mul(lp.idx, _i64(inner_strides[d])))
+            if d < len(self.inner) - 1:
+                return lp.close(rows(d + 1, iidx + [lp.idx], f, lp.vals))
+            best, bi = lp.vals
+            v = self.ev(st.value, self._env(oidx, iidx + [lp.idx]))
+            if kind == "f":
+                better = b.or_(b.fcmp_ordered(">", v, best),
+                               b.and_(b.fcmp_unordered("uno", v, v),
+                                      b.fcmp_ordered("ord", best, best)))
+            elif kind == "i":
+                better = b.icmp_signed(">", v, best)
+            else:
+                better = b.icmp_unsigned(">", v, best)
+            return lp.close([b.select(better, v, best), b.select(better, f, bi)])
+
+        first = _identity("argmax", dt, ty)
+        return rows(0, [], _i64(0), [first, _i64(0)])[1]
+
+
+def _from_storage(b, raw, dtype):
+    if dtype == "bool":
+        return b.icmp_unsigned("!=", raw, ir.Constant(raw.type, 0))
+    if dtype == "float16":
+        return b.fpext(raw, F32)
+    if dtype == "bfloat16":
+        return ops.bf16_to_f32(b, raw)
+    return raw
+
+
+def _to_storage(b, v, dtype):
+    if dtype == "bool":
+        return b.zext(v, STORAGE["bool"])
+    if dtype == "float16":
+        return b.fptrunc(v, ir.HalfType())
+    if dtype == "bfloat16":
+        return ops.f32_to_bf16(b, v)
+    return v
+
+
+def _slot(module, name, ty):
+    g = module.globals.get(name)
+    if g is None:
+        g = ir.GlobalVariable(module, ty, name)
+        g.initializer = ir.Constant(ty, None if ty is PTR else 1 if name == abi.NUM_THREADS
+                                    else 0)
+    return g
+
+
+def define_slots(module):
+    for n in abi.POINTER_SLOTS:
+        _slot(module, n, PTR)
+    for n in abi.INT_SLOTS:
+        _slot(module, n, I32)
+
+
+def _fnptr(b, ptr, fnty):
+    """Calling through an opaque pointer: llvmlite needs the function type attached."""
+    return _Callee(ptr, fnty)
+
+
+def _callee_for(ptr, fnty):
+    return _Callee(ptr, fnty)
+
+
+class _Callee:
+    """Duck-types a callee for llvmlite's ``call`` (needs ``.type``/``.function_type``)."""
+
+    def __init__(self, ptr, fnty):
+        self.ptr, self.function_type = ptr, fnty
+        self.type = ptr.type
+
+    def get_reference(self):
+        return self.ptr.get_reference()
+
+
+def render_kernel(module, kernel, options):
+    KernelRenderer(module, kernel, options).render()
+    return module
+
+
+__all__ = ["render_kernel", "define_slots", "KernelRenderer", "declare"]

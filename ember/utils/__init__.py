@@ -1,0 +1,2 @@
+"""``ember.utils``: PyTorch's ``torch.utils`` surface (``data``)."""
+from . import data  # noqa: F401

@@ -1,0 +1,32 @@
+"""Generated from ember.testing.opspecs: every differentiable entry's VJP vs float64
+central finite differences (all samples), and its second-order VJP (smallest samples)."""
+import numpy as np
+import pytest
+
+from ember.testing import harness
+from ember.testing.opspecs import OP_SPECS
+
+DIFF = [s for s in OP_SPECS if s.differentiable and "float64" in s.dtypes]
+
+
+def _rng(spec, tag):
+    return np.random.default_rng(abs(hash((spec.name, tag))) % 2 ** 32)
+
+
+@pytest.mark.parametrize("spec", DIFF, ids=[s.name for s in DIFF])
+def test_vjp(spec):
+    rng = _rng(spec, "vjp")
+    for sample in harness.grad_samples(spec, rng):
+        harness.check_vjp(spec, sample, rng)
+
+
+SECOND = [s for s in DIFF if s.grad2]
+
+
+@pytest.mark.parametrize("spec", SECOND, ids=[s.name for s in SECOND])
+def test_vjp_second_order(spec):
+    rng = _rng(spec, "vjp2")
+    samples = [s for s in harness.grad_samples(spec, rng)
+               if 0 < sum(a.size for a in s.args) <= 24]
+    for sample in samples[:2]:
+        harness.check_vjp2(spec, sample, rng)
