@@ -73,3 +73,4 @@ from . import optim  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402,F401
 from . import utils, datasets  # noqa: E402,F401
 from .compiler.api import compile, explain  # noqa: E402,F401  (ember.compile, like torch.compile)
+from .passes.log import set_debug, debug  # noqa: E402,F401

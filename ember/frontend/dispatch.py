@@ -56,20 +56,7 @@ class EagerInterpreter(Interpreter):
         out = prim.eager(dev.xp, *arrays, **attrs)
         if type(out) is not _ndarray:
             out = np.asarray(out)
-        t = _new_tensor(_Tensor)
-        t._data = out
-        t.dtype = meta[1]
-        t.device = dev
-        t._requires_grad = False
-        t.grad_fn = None
-        t.grad = None
-        t._version = [0]
-        t._base = None
-        t._view_chain = ()
-        t._acc = None
-        t._output_nr = 0
-        t._hooks = None
-        t._is_param = False
+        t = _wrap(out, meta[1], dev)
         if _STATE.enabled and prim.vjp is not None:
             for a in args:
                 if a._requires_grad:
@@ -153,7 +140,6 @@ class _VersionRef:
 
 
 EAGER = EagerInterpreter()
-_new_tensor = object.__new__
 set_base_interpreter(EAGER)
 
 
@@ -263,4 +249,4 @@ def to_tensor_like(value, like):
 
 from .tensor import Tensor  # noqa: E402  (tensor.py imports this module's helpers lazily)
 
-_Tensor = Tensor
+_wrap = Tensor._wrap

@@ -12,7 +12,7 @@ from .cse import cse
 from .dce import dce
 from .fold import constant_fold
 from .fusion import fuse
-from .log import debug_level, emit
+from .log import debug_level, dump, emit
 from .simplify import simplify
 
 DEFAULT = (simplify, constant_fold, simplify, cse, dce)
@@ -28,13 +28,14 @@ def run_passes(graph, passes=DEFAULT, verify=False, log=None):
     the pass that broke the graph."""
     if verify:
         _verify(graph)
-    for p in passes:
+    for k, p in enumerate(passes):
         t0 = time.perf_counter()
         graph = p(graph, log=log) if p is fuse else p(graph)
         emit(log, 1, f"pass {_name(p)}: {len(graph.nodes)} nodes, "
                      f"{(time.perf_counter() - t0) * 1e3:.2f} ms")
         if log is not None or debug_level() >= 3:  # formatting a big graph is not free
             emit(log, 3, f"graph after {_name(p)}:\n{graph}")
+        dump(f"{graph.name}.{k:02d}.{_name(p)}.txt", graph.__str__)
         if verify:
             try:
                 _verify(graph)
