@@ -284,3 +284,18 @@ def test_decorator_form():
     x = ember.randn(3)
     assert _run_twice(f, x).item() == pytest.approx(math.fsum(np.exp(x.numpy()).tolist()),
                                                     rel=1e-5)
+
+
+def test_wrong_arity_and_non_tensor_arguments():
+    def f(x, y):
+        return x * y
+    c = _compiled(f)
+    x = ember.ones(3)
+    _run_twice(c, x, x)
+    with pytest.raises(TypeError):           # wrong arity: a retrace, and Python's own error
+        c(x)
+    out = c(x, 2.0)                           # a Python number where a tensor was traced:
+    np.testing.assert_array_equal(out.numpy(), [2.0, 2.0, 2.0])   # specialised, retraced
+    out = c(x, 3.0)                           # another value: guarded by value, retraced
+    np.testing.assert_array_equal(out.numpy(), [3.0, 3.0, 3.0])
+    assert c.retraces >= 2
