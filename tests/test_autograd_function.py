@@ -169,3 +169,19 @@ def test_function_gradcheck():
     b = ember.tensor([2.0, -1.0], dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradcheck(lambda a, b: Two.apply(a, b, 3.0), (a, b))
     assert ember.autograd.gradcheck(lambda a: Multi.apply(a)[1], (a,))
+
+
+def test_hooks_on_each_output_and_node_prehook():
+    out = []
+    for L in (ember, torch):
+        _, Multi, _ = _fns(L)
+        x = _x(L)
+        a, b, _ = Multi.apply(x)
+        seen = []
+        b.register_hook(lambda g: seen.append(g.tolist()) or g * 10)
+        h = a.register_hook(lambda g: g * 0)
+        h.remove()
+        a.grad_fn.register_prehook(lambda gs: seen.append(len(gs)))
+        (a.sum() * 2 + (b * 3).sum()).backward()
+        out.append((seen, np.round(x.grad.numpy(), 10).tolist()))
+    assert out[0] == out[1]

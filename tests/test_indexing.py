@@ -25,6 +25,44 @@ CASES = [
 ]
 
 
+def _is_adv(i):
+    return isinstance(i, list) or (isinstance(i, np.ndarray) and i.ndim > 0)
+
+
+def _torch_rule(idx):
+    """NumPy indices that give PyTorch's result: PyTorch applies ints as basic selects
+    before the advanced indices (NumPy treats them as advanced when tensors are present),
+    so the reference is two NumPy steps: the ints first, then the rest."""
+    idx = idx if isinstance(idx, tuple) else (idx,)
+    ints = [isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in idx]
+    if not any(_is_adv(i) for i in idx) or not any(ints):
+        return [idx]
+    first = []
+    for i, is_int in zip(idx, ints):
+        if is_int or i is Ellipsis:
+            first.append(i)
+        elif i is None:
+            continue
+        elif isinstance(i, np.ndarray) and i.dtype == bool:
+            first += [slice(None)] * i.ndim
+        else:
+            first.append(slice(None))
+    return [tuple(first), tuple(i for i, is_int in zip(idx, ints) if not is_int)]
+
+
+def ref_get(a, idx):
+    for step in _torch_rule(idx):
+        a = a[step]
+    return a
+
+
+def ref_set(a, idx, value):
+    steps = _torch_rule(idx)
+    for step in steps[:-1]:
+        a = a[step]          # basic indexing: a NumPy view, so the write lands in a
+    a[steps[-1]] = value
+
+
 def _as_ember(c):
     out = []
     for v in c:
@@ -39,7 +77,7 @@ def _as_ember(c):
 
 @pytest.mark.parametrize("idx", CASES, ids=[str(i) for i in range(len(CASES))])
 def test_getitem_matches_numpy(idx):
-    want = A[idx]
+    want = ref_get(A, idx)
     for form in (_as_ember(idx), idx):
         got = ember.from_numpy(A.copy())[form]
         assert tuple(got.shape) == want.shape
@@ -49,14 +87,14 @@ def test_getitem_matches_numpy(idx):
 @pytest.mark.parametrize("idx", CASES, ids=[str(i) for i in range(len(CASES))])
 def test_setitem_matches_numpy(idx):
     want = A.copy()
-    want[idx] = -7
+    ref_set(want, idx, -7)
     x = ember.from_numpy(A.copy())
     x[idx] = -7
     np.testing.assert_array_equal(x.numpy(), want)
-    shape = A[idx].shape
+    shape = ref_get(A, idx).shape
     val = -np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape)
     want = A.copy()
-    want[idx] = val
+    ref_set(want, idx, val)
     x = ember.from_numpy(A.copy())
     x[_as_ember(idx)] = ember.from_numpy(val)
     np.testing.assert_array_equal(x.numpy(), want)
@@ -90,8 +128,7 @@ def _index_strategy(shape):
             st.builds(slice, st.one_of(st.none(), st.integers(-n - 1, n + 1)),
                       st.one_of(st.none(), st.integers(-n - 1, n + 1)),
                       st.one_of(st.none(), st.integers(1, 3))),
-            st.lists(st.integers(-n, n - 1), min_size=1, max_size=3),
-            st.just(None))
+            st.lists(st.integers(-n, n - 1), min_size=1, max_size=3))
     return st.tuples(*[one(n) for n in shape])
 
 
@@ -99,17 +136,24 @@ def _index_strategy(shape):
 def test_hypothesis_get_and_set(data):
     shape = (3, 4, 2)
     idx = data.draw(_index_strategy(shape))
-    idx = idx[:data.draw(st.integers(0, len(idx)))]
+    idx = list(idx[:data.draw(st.integers(0, len(idx)))])
+    for _ in range(data.draw(st.integers(0, 2))):       # new axes anywhere
+        idx.insert(data.draw(st.integers(0, len(idx))), None)
+    if data.draw(st.booleans()):   # an Ellipsis must not shift the per-dim entries
+        n_src = sum(i is not None for i in idx)
+        pos = data.draw(st.integers(0, len(idx))) if n_src == len(shape) else len(idx)
+        idx.insert(pos, Ellipsis)
+    idx = tuple(idx)
     a = np.arange(24.0).reshape(shape)
     n_lists = sum(isinstance(i, list) for i in idx)
     if n_lists > 1:  # list indices must broadcast together; use equal lengths
         ln = min(len(i) for i in idx if isinstance(i, list))
         idx = tuple(i[:ln] if isinstance(i, list) else i for i in idx)
-    want = a[idx]
+    want = ref_get(a, idx)
     got = ember.from_numpy(a.copy())[_as_ember(idx)]
     np.testing.assert_array_equal(got.numpy(), want)
     b = a.copy()
-    b[idx] = -1
+    ref_set(b, idx, -1)
     x = ember.from_numpy(a.copy())
     x[_as_ember(idx)] = -1
     np.testing.assert_array_equal(x.numpy(), b)
@@ -192,3 +236,20 @@ def test_zero_dim_int_tensor_index_is_a_view_like_torch():
     tx = torch.zeros(2, 3)
     tx[torch.tensor(1)][0] = 5.0
     np.testing.assert_array_equal(x.numpy(), tx.numpy())
+
+
+@pytest.mark.parametrize("idx", [(0, slice(None), [0, 1]), (None, [0, 1], None, 0),
+                                 ([0, 1], None, [0, 1]), (slice(None), 0, [1, 0]),
+                                 (1, slice(None), [[0], [1]]), ([0], Ellipsis, [1]),
+                                 ([0, 1], 0, [1, 0])])
+def test_mixed_int_and_tensor_indices_follow_torch(idx):
+    torch = pytest.importorskip("torch")
+    a = np.arange(24.).reshape(3, 4, 2)
+    want = torch.from_numpy(a.copy())[idx].numpy()
+    np.testing.assert_array_equal(ember.from_numpy(a.copy())[idx].numpy(), want)
+    np.testing.assert_array_equal(ref_get(a, idx), want)
+    t = torch.from_numpy(a.copy())
+    t[idx] = -1.0
+    x = ember.from_numpy(a.copy())
+    x[idx] = -1.0
+    np.testing.assert_array_equal(x.numpy(), t.numpy())

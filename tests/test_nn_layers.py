@@ -29,6 +29,8 @@ def torch():
     (lambda n: n.GroupNorm(3, 6, affine=False), [(2, 6, 2, 2)]),
     (lambda n: n.InstanceNorm1d(3), [(2, 3, 5)]),
     (lambda n: n.InstanceNorm2d(2, affine=True), [(2, 2, 3, 3)]),
+    (lambda n: n.InstanceNorm1d(3, track_running_stats=True, momentum=0.3), [(2, 3, 4)]),
+    (lambda n: n.InstanceNorm2d(2), [(2, 3, 3)]),  # unbatched
     (lambda n: n.PReLU(), [(2, 3)]),
     (lambda n: n.PReLU(3), [(2, 3, 4)]),
     (lambda n: n.Flatten(), [(2, 3, 4)]),
@@ -74,6 +76,13 @@ def test_activation_parity(torch, make):
     # values spread over every branch (away from the kinks, where subgradients differ)
     x = np.array([[-30.0, -4.0, -2.7, -1.3], [-0.45, 0.2, 0.8, 1.7], [2.9, 3.6, 7.0, 25.0]])
     check_layer(torch, make, None, eager_arrays=[x])
+
+
+def test_instance_norm_running_stats(torch):
+    e, t = check_layer(torch, lambda n: n.InstanceNorm1d(3, track_running_stats=True),
+                       [(4, 3, 5)], steps=2)
+    check_layer(torch, lambda n: n.InstanceNorm1d(3, track_running_stats=True), [(2, 3, 5)],
+                train=False)
 
 
 def test_activation_numpy_formulas():

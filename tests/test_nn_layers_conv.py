@@ -54,6 +54,8 @@ def test_conv_parity(torch, make, shape):
     (lambda n: n.AdaptiveAvgPool1d(3), (2, 3, 8)),
     (lambda n: n.AdaptiveMaxPool2d((2, 2)), (1, 2, 6, 4)),
     (lambda n: n.AdaptiveMaxPool2d((3, 2)), (1, 2, 7, 5)),
+    (lambda n: n.LPPool2d(2, 2), (1, 2, 4, 5)),
+    (lambda n: n.MaxPool2d(2), (2, 4, 5)),  # unbatched
 ])
 def test_pool_parity(torch, make, shape):
     check_layer(torch, make, [shape])
@@ -181,3 +183,18 @@ def test_small_cnn_trains():
     model.eval()
     acc = ((model(xe).detach().numpy() > 0) == (y[:, None] > 0.5)).mean()
     assert acc > 0.9
+
+
+def test_max_unpool_roundtrip(torch):
+    for shape, kw in [((2, 3, 6, 4), {}), ((2, 3, 6, 5), {"output_size": (6, 5)})]:
+        x = np.random.default_rng(7).standard_normal(shape)
+        v, i = F.max_pool2d(ember.tensor(x), 2, return_indices=True)
+        tv, ti = torch.nn.functional.max_pool2d(torch.tensor(x), 2, return_indices=True)
+        u = nn.MaxUnpool2d(2)(v, i, **kw)
+        tu = torch.nn.MaxUnpool2d(2)(tv, ti, **kw)
+        np.testing.assert_array_equal(u.numpy(), tu.numpy())
+    ve = ember.tensor(v.numpy(), requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: F.max_unpool2d(t, i, 2, output_size=(6, 5)),
+                                    (ve,))
+    with pytest.raises(ValueError, match="invalid output_size"):
+        F.max_unpool2d(v, i, 2, output_size=(9, 9))

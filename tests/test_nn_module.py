@@ -276,3 +276,61 @@ def test_forward_missing():
         pass
     with pytest.raises(NotImplementedError, match="forward"):
         NoForward()(ember.ones(1))
+
+
+def test_full_backward_hooks_match_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    res = {}
+    for lib, name in ((ember, "e"), (torch, "t")):
+        lin = lib.nn.Linear(3, 2).double()
+        with lib.no_grad():
+            lin.weight.copy_(lib.tensor(np.arange(6.0).reshape(2, 3) / 10))
+            lin.bias.fill_(0.5)
+        seen = []
+        lin.register_full_backward_pre_hook(lambda m, go: seen.append(("pre", go[0] * 1)) or
+                                            (go[0] * 2,))
+        lin.register_full_backward_hook(lambda m, gi, go: seen.append(("full", gi, go)) or
+                                        (gi[0] + 1,))
+        xi = lib.tensor(x, requires_grad=True)
+        (lin(xi) ** 2).sum().backward()
+        res[name] = (seen, xi.grad.detach().numpy(), lin.weight.grad.detach().numpy())
+    (se, gxe, gwe), (st, gxt, gwt) = res["e"], res["t"]
+    np.testing.assert_allclose(gxe, gxt, rtol=1e-12)
+    np.testing.assert_allclose(gwe, gwt, rtol=1e-12)
+    assert [s[0] for s in se] == [s[0] for s in st] == ["pre", "full"]
+    np.testing.assert_allclose(se[1][1][0].detach().numpy(), st[1][1][0].detach().numpy())
+    np.testing.assert_allclose(se[1][2][0].detach().numpy(), st[1][2][0].detach().numpy())
+
+
+def test_backward_hook_without_input_grad_and_removal():
+    lin = nn.Linear(2, 2)
+    seen = []
+    h = lin.register_full_backward_hook(lambda m, gi, go: seen.append((gi, go)))
+    lin(ember.ones(1, 2)).sum().backward()
+    assert len(seen) == 1 and seen[0][0] == (None,) and tuple(seen[0][1][0].shape) == (1, 2)
+    h.remove()
+    lin(ember.ones(1, 2)).sum().backward()
+    assert len(seen) == 1
+    with pytest.raises(NotImplementedError):
+        lin.register_backward_hook(lambda *a: None)
+
+
+def test_epoch_bumps_on_each_structural_change_only():
+    bn = nn.BatchNorm1d(2)
+    x = ember.randn(4, 2)
+
+    def bumped(fn):
+        e = module_mod._STRUCTURE_EPOCH
+        fn()
+        return module_mod._STRUCTURE_EPOCH != e
+    assert not bumped(lambda: bn(x))  # forward (with running-stat updates) is not structural
+    assert bumped(lambda: setattr(bn, "running_mean", ember.zeros(2)))
+    assert bumped(lambda: bn.register_parameter("extra", nn.Parameter(ember.zeros(1))))
+    assert bumped(lambda: bn.register_buffer("b2", ember.zeros(1)))
+    assert bumped(lambda: setattr(bn, "extra", nn.Parameter(ember.ones(1))))
+    assert bumped(lambda: delattr(bn, "extra"))
+    assert bumped(lambda: bn.register_forward_pre_hook(lambda m, a: None))
+    assert bumped(lambda: bn.train())
+    assert bumped(lambda: bn.double())
+    assert module_mod.structure_epoch() == module_mod._STRUCTURE_EPOCH

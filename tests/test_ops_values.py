@@ -11,7 +11,7 @@ CASES = [(s, d) for s in OP_SPECS for d in s.dtypes]
 
 @pytest.mark.parametrize("spec,dtype", CASES, ids=[f"{s.name}-{d}" for s, d in CASES])
 def test_value(spec, dtype):
-    rng = np.random.default_rng(abs(hash((spec.name, dtype))) % 2 ** 32)
+    rng = np.random.default_rng(harness.seed(spec.name, dtype))
     samples = spec.samples(rng, dtype)
     assert samples, f"{spec.name}: no samples for {dtype}"
     for sample in samples:
@@ -23,3 +23,18 @@ def test_every_primitive_has_a_spec():
     covered = {s.prim for s in OP_SPECS if s.prim}
     missing = sorted(set(ops.PRIMITIVES) - covered)
     assert not missing, f"primitives without an op spec: {missing}"
+
+
+# 2-byte floats: every entry that takes float32 also runs in float16 and bfloat16, against
+# the float64 reference of the same (rounded) inputs; tolerances are a few units of the
+# format's epsilon, relative to the result's magnitude (composites round several times)
+LOWP_TOL = {"float16": (4e-3, 4e-3), "bfloat16": (3e-2, 3e-2)}
+LOWP = [(s, d) for s in OP_SPECS if "float32" in s.dtypes and s.lowp for d in LOWP_TOL]
+
+
+@pytest.mark.parametrize("spec,dtype", LOWP, ids=[f"{s.name}-{d}" for s, d in LOWP])
+def test_value_low_precision(spec, dtype):
+    import ml_dtypes  # noqa: F401  (registers bfloat16 with numpy)
+    rng = np.random.default_rng(harness.seed(spec.name, dtype))
+    for sample in spec.samples(rng, dtype):
+        harness.check_values(spec, sample, dtype, tol=LOWP_TOL[dtype])

@@ -101,3 +101,15 @@ def test_size_and_device_reprs():
     assert repr(ember.device("cpu")) == "device(type='cpu')"
     assert str(ember.device("cuda:1")) == "cuda:1"
     assert format(ember.tensor(2.5), ".2f") == "2.50"
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.arange(5000).reshape(10, 10, 50), lambda L: L.arange(5000.).reshape(10, 500) / 7,
+    lambda L: L.tensor(float("nan")), lambda L: L.tensor(False),
+    lambda L: L.tensor([1e-5, 2.], dtype=L.float16), lambda L: L.arange(24.).reshape(2, 3, 4).transpose(0, 2),
+    lambda L: L.tensor([[-0.0]]), lambda L: L.ones(2, 1, 3) * -1e-9,
+    lambda L: L.tensor([1, 2, 3], dtype=L.uint8)[None], lambda L: L.arange(2000).reshape(2, 1000)[:, ::3],
+    lambda L: L.tensor([123456789.0]), lambda L: L.tensor([0.1, float("inf")]) * 1e-6,
+])
+def test_repr_structured_cases(make):
+    assert repr(make(ember)) == _torch_repr(make(torch))

@@ -134,8 +134,13 @@ def _binary_cases():
             yield on, a, b
 
 
-@pytest.mark.parametrize("on,a,b", list(_binary_cases()))
-def test_operator_promotion_matches_torch(on, a, b):
+@pytest.mark.parametrize("on", list(OPS))
+def test_operator_promotion_matches_torch(on):
+    for _, a, b in [c for c in _binary_cases() if c[0] == on]:
+        _check_operator(on, a, b)
+
+
+def _check_operator(on, a, b):
     op = OPS[on]
     fns = [lambda L: op(_mk(L, a), _mk(L, b) if isinstance(b, str) else b)]
     if not isinstance(b, str):

@@ -330,3 +330,74 @@ def test_base_gains_history_from_inplace_view_write():
         (buf * L.tensor([[1., 1., 1.], [1., 2., 3.]])).sum().backward()
         out.append(a.grad.tolist())
     assert out[0] == out[1]
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+_STEPS = st.lists(st.sampled_from(["slice", "step", "transpose", "select", "unsqueeze",
+                                   "narrow", "flatten", "T"]), min_size=1, max_size=4)
+_OPS = st.sampled_from(["mul_", "add_", "exp_", "fill_", "zero_", "copy_", "setitem",
+                        "sin_", "clamp_"])
+
+
+def _apply_step(t, step):
+    if step == "slice":
+        return t[1:] if t.shape[0] > 1 else t
+    if step == "step":
+        return t[..., ::2]
+    if step == "transpose":
+        return t.transpose(0, -1)
+    if step == "select":
+        return t.select(-1, 0) if t.dim() > 1 else t
+    if step == "unsqueeze":
+        return t.unsqueeze(1)
+    if step == "narrow":
+        return t.narrow(0, 0, max(1, t.shape[0] - 1))
+    if step == "flatten":
+        return t.flatten() if t.is_contiguous() else t
+    return t.T if t.dim() == 2 else t
+
+
+def _scenario(L, steps, op, sibling):
+    a = L.tensor(np.linspace(-1, 1, 24).reshape(3, 4, 2), requires_grad=True)
+    b = L.tensor(np.linspace(0.5, 2, 24).reshape(3, 4, 2), requires_grad=True)
+    y = a * 1.5
+    other = y[:, 1:3]                 # an older view of the same base
+    v = y
+    for s in steps:
+        v = _apply_step(v, s)
+    src = (b * 2).flatten()[:v.numel()].reshape(tuple(v.shape))
+    if op in ("mul_", "add_", "copy_"):
+        getattr(v, op)(src)
+    elif op == "fill_":
+        v.fill_(0.25)
+    elif op == "clamp_":
+        v.clamp_(-0.3, 0.3)
+    elif op == "setitem":
+        v[...] = src * src
+    else:
+        getattr(v, op)()
+    out = (y * L.tensor(np.arange(24.).reshape(3, 4, 2))).sum()
+    if sibling:
+        out = out + (other * other).sum() + (v * 3).sum()
+    out.backward()
+    return y.detach().numpy().copy(), a.grad.numpy().copy(), \
+        None if b.grad is None else b.grad.numpy().copy()
+
+
+@given(_STEPS, _OPS, st.booleans())
+def test_random_view_chains_inplace_match_torch(steps, op, sibling):
+    for e, t in zip(_scenario(ember, steps, op, sibling), _scenario(torch, steps, op, sibling)):
+        assert (e is None) == (t is None)
+        if e is not None:
+            np.testing.assert_allclose(e, t, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["slice", "slice_step", "transpose", "permute", "select",
+                                  "narrow", "unsqueeze", "int", "element", "view", "T"])
+def test_view_metadata_matches_torch(name):
+    fn = VIEW_FNS[name]
+    e = fn(ember.arange(24.).reshape(2, 3, 4).clone())
+    t = fn(torch.arange(24.).reshape(2, 3, 4).clone())
+    assert e.stride() == t.stride() and e.storage_offset() == t.storage_offset()
+    assert e.is_contiguous() == t.is_contiguous() and e._is_view() == t._is_view()

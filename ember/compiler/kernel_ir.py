@@ -571,6 +571,8 @@ class Matmul:
         None when the view has no unit stride BLAS can use."""
         op = self.a if which == "a" else self.b
         rows, cols = (self.m, self.k) if which == "a" else (self.k, self.n)
+        if rows == 0 or cols == 0:  # nothing is read; BLAS only wants ld >= max(1, cols)
+            return False, max(1, cols)
         if op.col_stride == 1 and (rows == 1 or op.row_stride >= max(1, cols)):
             return False, max(1, cols) if rows == 1 else op.row_stride
         if op.row_stride == 1 and (cols == 1 or op.col_stride >= max(1, rows)):

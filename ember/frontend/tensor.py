@@ -21,7 +21,7 @@ from .device import CPU, as_device, cuda_unavailable_message
 class Tensor:
     __slots__ = ("_data", "dtype", "device", "_requires_grad", "grad_fn", "grad", "_version",
                  "_base", "_view_chain", "_acc", "_output_nr", "_hooks", "_is_param",
-                 "__weakref__", "__dict__")
+                 "_views", "__weakref__", "__dict__")
 
     # ------------------------------------------------------------ construction
     def __new__(cls, *args, **kwargs):
@@ -128,11 +128,7 @@ class Tensor:
             return 0
         return (self._data.ctypes.data - self._base._data.ctypes.data) // self._data.itemsize
 
-    @property
     def _is_view(self):
-        return self._base is not None
-
-    def _is_view_(self):
         return self._base is not None
 
     # ------------------------------------------------------------ autograd surface
@@ -170,18 +166,13 @@ class Tensor:
         return self.grad_fn is not None and self.grad_fn._retained is not None
 
     def register_hook(self, hook):
-        """``hook(grad) -> grad or None`` runs when this tensor's gradient is computed."""
+        """``hook(grad) -> grad or None`` runs when this tensor's gradient is computed;
+        returns a handle with ``remove()``."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         from .dispatch import edge
-        node, _ = edge(self)
-        node.register_prehook(hook)
-
-        class _Handle:
-            def remove(_self):
-                if hook in (node._pre_hooks or []):
-                    node._pre_hooks.remove(hook)
-        return _Handle()
+        node, nr = edge(self)
+        return node._add_pre_hook(nr, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         from .autograd.api import backward

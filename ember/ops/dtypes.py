@@ -99,6 +99,13 @@ def promote_pair(a: DType, b: DType) -> DType:
     return a
 
 
+def finfo(d: DType):
+    """Machine limits of a float dtype (numpy's finfo does not know bfloat16)."""
+    if d is bfloat16:
+        return _ml_dtypes.finfo(require_known(d).np)
+    return np.finfo(d.np)
+
+
 def require_known(d: DType):
     if d.np is None:
         raise NotImplementedError(f"{d!r} storage needs the ml_dtypes package (pip install ml_dtypes)")

@@ -171,7 +171,7 @@ def _bitwise(logical, bitwise):
 
 
 BINARY = [
-    ("add", _k("add"), lambda g, out, a, b: (g, g), _NUMERIC, False, "a + b"),
+    ("add", _k("add"), lambda g, out, a, b: (g, g), _ANY, False, "a + b (logical or for bool)"),
     ("sub", _k("subtract"), lambda g, out, a, b: (g, L.neg(g)), _NUMERIC, False, "a - b"),
     ("mul", _k("multiply"), lambda g, out, a, b: (L.mul(g, b), L.mul(g, a)), _ANY, False, "a * b"),
     ("div", _k("divide"), _div_vjp, _FLOAT, True, "a / b (true division, floats only)"),
@@ -228,7 +228,7 @@ def _cast_meta(shapes, dtypes, dtype):
 
 
 def _cast_kernel(xp, x, dtype):
-    if dtype.category == _dt.INT and x.dtype.kind == "f":
+    if dtype.category == _dt.INT and _dt.from_numpy(x.dtype).category == _dt.FLOAT:
         # float -> int saturates (and nan -> 0) instead of numpy's undefined wrap-around
         info = xp.iinfo(dtype.np)
         with xp.errstate(invalid="ignore"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from . import lax as L
+from .reduction import acc_dtype
 from .registry import EXTERN, ShapeError, defprim
 
 
@@ -50,8 +51,15 @@ def _matmul_vjp(g, out, a, b):
             L.sum_to_shape(L.matmul(_mT(a), g), L.shape_of(b)))
 
 
+def _matmul_kernel(xp, a, b):
+    acc = acc_dtype(xp, a)
+    if acc != a.dtype:  # 2-byte floats: multiply-accumulate in float32, round once
+        return xp.matmul(a.astype(acc), b.astype(acc)).astype(a.dtype)
+    return xp.matmul(a, b)
+
+
 defprim("matmul", kind=EXTERN, meta=_matmul_meta, nargs=2,
-        eager=lambda xp, a, b: xp.matmul(a, b), vjp=_matmul_vjp, grad_name="MmBackward0",
+        eager=_matmul_kernel, vjp=_matmul_vjp, grad_name="MmBackward0",
         doc="batched matrix product (..., m, k) @ (..., k, n) with batch broadcasting")
 
 
@@ -112,7 +120,7 @@ def _conv_kernel(xp, x, w, stride, padding, lhs_dilation, rhs_dilation, groups):
     win = win.reshape((n, groups, cg, p, kk))
     cols = xp.ascontiguousarray(xp.transpose(win, (0, 1, 3, 2, 4))).reshape((n, groups, p, cg * kk))
     wm = xp.transpose(w.reshape((groups, og, cg * kk)), (0, 2, 1))
-    y = xp.matmul(cols, wm)                                  # (N, G, P, Og)
+    y = _matmul_kernel(xp, cols, wm)                         # (N, G, P, Og)
     return xp.ascontiguousarray(xp.transpose(y, (0, 1, 3, 2))).reshape((n, o) + tuple(out_sp))
 
 

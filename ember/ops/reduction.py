@@ -33,12 +33,20 @@ def _np_axes(x, axes):
     return axes if x.ndim else None
 
 
+def acc_dtype(xp, x):
+    """float16/bfloat16 accumulate in float32 and round once at the end, as PyTorch does
+    (numpy would accumulate in the 2-byte type: 4096 bfloat16 ones sum to 256)."""
+    return xp.float32 if x.dtype.itemsize == 2 and x.dtype.kind in "fV" else x.dtype
+
+
 def _sum_kernel(xp, x, axes, keepdim):
-    return xp.asarray(xp.sum(x, axis=_np_axes(x, axes), keepdims=keepdim, dtype=x.dtype))
+    out = xp.sum(x, axis=_np_axes(x, axes), keepdims=keepdim, dtype=acc_dtype(xp, x))
+    return xp.asarray(out).astype(x.dtype, copy=False)
 
 
 def _prod_kernel(xp, x, axes, keepdim):
-    return xp.asarray(xp.prod(x, axis=_np_axes(x, axes), keepdims=keepdim, dtype=x.dtype))
+    out = xp.prod(x, axis=_np_axes(x, axes), keepdims=keepdim, dtype=acc_dtype(xp, x))
+    return xp.asarray(out).astype(x.dtype, copy=False)
 
 
 def _max_kernel(xp, x, axes, keepdim):

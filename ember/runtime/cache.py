@@ -11,6 +11,8 @@ when a cache is created. Writes go to a temporary file in the same directory fol
 ``os.replace``, so concurrent writers never leave a torn entry (the last one wins, all are
 complete). A truncated or corrupt entry fails its checksum, is deleted, counted as
 ``corrupt`` and reported as a miss so the caller recompiles.
+
+``python -m ember.runtime.cache clear`` empties the cache; ``... info`` prints where it is.
 """
 from __future__ import annotations
 
@@ -169,3 +171,23 @@ def default_cache() -> ArtifactCache:
     if not _DEFAULT:
         _DEFAULT.append(ArtifactCache())
     return _DEFAULT[0]
+
+
+def main(argv=None):
+    import sys
+    argv = sys.argv[1:] if argv is None else argv
+    c = ArtifactCache()
+    if argv[:1] == ["clear"]:
+        print(f"removed {c.clear()} entries from {c.directory}")
+    elif argv[:1] in (["info"], []):
+        n = sum(len([f for f in fs if f.endswith(_SUFFIX)]) for _, _, fs in os.walk(c.directory))
+        print(f"ember cache: {c.directory} ({'enabled' if c.enabled else 'disabled'}), "
+              f"{n} entries")
+    else:
+        print("usage: python -m ember.runtime.cache [info|clear]")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

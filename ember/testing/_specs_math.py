@@ -10,8 +10,8 @@ import numpy as np
 
 from . import refs
 from .sampling import BINARY_SHAPES, Sample, arr
-from .spec import (ALL, FLOATS, INTS, NUMERIC, SIGNED, OpSpec, binary, scalar_samples, unary,
-                   unary_samples)
+from .spec import (ALL, FLOATS, INTS, NUMERIC, SIGNED, OpSpec, binary, binary_samples,
+                   scalar_samples, unary, unary_samples)
 
 _FI = FLOATS + ("int32", "int64", "bool")     # float functions also take ints and bools
 _EDGE = ([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0],)
@@ -63,7 +63,9 @@ UNARY = [
     OpSpec("round_decimals", lambda m, x, s: m.round(x, decimals=s),
            lambda x, s: np.round(x, s),
            scalar_samples((1, 2), avoid=()), dtypes=FLOATS,
-           tol={"float32": (1e-6, 1e-6)}, grad=(0,)),
+           tol={"float32": (1e-6, 1e-6)}, grad=(0,), lowp=False,
+           notes="x * 10**d is rounded in the input dtype (torch uses float32 for 2-byte "
+                 "floats): bfloat16 results can be off by more than its epsilon"),
     OpSpec("nan_to_num", lambda m, x, **kw: m.nan_to_num(x, **kw),
            lambda x, **kw: np.nan_to_num(x, **kw),
            lambda rng, dtype: [Sample((np.array([np.nan, np.inf, -np.inf, 1.5, -2.0],
@@ -134,7 +136,7 @@ def _divmod_op(name, mode):
 
 
 BINARY = [
-    _b("add", np.add, dtypes=NUMERIC),
+    _b("add", np.add, dtypes=ALL),
     _b("sub", np.subtract, dtypes=NUMERIC),
     _b("mul", np.multiply, dtypes=ALL),
     binary("add_alpha", lambda m, a, b: m.add(a, b, alpha=2), lambda a, b: a + 2 * b,
@@ -228,6 +230,42 @@ SCALAR = [
 ]
 
 
+def _nan_pairs(rng, dtype):
+    out = binary_samples(ties=True)(rng, dtype)
+    if np.dtype(dtype).kind == "f":
+        a = np.array([1.0, np.nan, np.nan, 2.0, -1.0, 0.5], dtype)
+        b = np.array([np.nan, 3.0, np.nan, 2.0, 4.0, -0.5], dtype)
+        out.append(Sample((a, b), desc="edge"))
+    return out
+
+
+def _isclose_samples(rng, dtype):
+    a = arr(rng, (2, 3), dtype)
+    out = [Sample((a, a + np.asarray(1e-9, dtype)), {}), Sample((a, arr(rng, (3,), dtype)), {})]
+    if np.dtype(dtype).kind == "f":
+        e = np.array([1.0, np.nan, np.inf, -np.inf, 1.0, 0.0], dtype)
+        f = np.array([1.0 + 1e-7, np.nan, np.inf, np.inf, 1.1, 1e-9], dtype)
+        out += [Sample((e, f), {}), Sample((e, f), {"equal_nan": True}),
+                Sample((e, f), {"rtol": 0.2, "atol": 0.0})]
+    return out
+
+
+def _isclose_ref(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+EXTRA = [
+    # at ties the gradient goes to a, not split (tests/test_ops_ties.py), so finite
+    # differences skip the tie sample
+    OpSpec("fmax", lambda m, a, b: m.fmax(a, b), np.fmax, _nan_pairs, dtypes=NUMERIC,
+           grad=(0, 1), grad_filter=lambda s: s.desc != "ties"),
+    OpSpec("fmin", lambda m, a, b: m.fmin(a, b), np.fmin, _nan_pairs, dtypes=NUMERIC,
+           grad=(0, 1), grad_filter=lambda s: s.desc != "ties"),
+    OpSpec("isclose", lambda m, a, b, **kw: m.isclose(a, b, **kw), _isclose_ref,
+           _isclose_samples, dtypes=FLOATS + ("int64",), grad=(), out_dtype="bool"),
+]
+
+
 # ---------------------------------------------------------------- selection
 
 def _where_samples(rng, dtype):
@@ -289,4 +327,4 @@ SELECTION = [
            _masked_fill_samples, dtypes=NUMERIC, grad=(0,)),
 ]
 
-SPECS = UNARY + BINARY + SCALAR + SELECTION
+SPECS = UNARY + BINARY + EXTRA + SCALAR + SELECTION

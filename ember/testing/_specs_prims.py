@@ -84,7 +84,7 @@ ELEMENTWISE = [
     _unary("round", np.round, dtypes=NUMERIC, avoid=(-1.5, -0.5, 0.5, 1.5)),
     _unary("trunc", np.trunc, dtypes=NUMERIC, avoid=(-2, -1, 0, 1, 2)),
     _unary("logical_not", np.logical_not, dtypes=ALL, grad=(), out="bool"),
-    _binary("add", np.add, dtypes=NUMERIC),
+    _binary("add", np.add, dtypes=ALL),
     _binary("sub", np.subtract, dtypes=NUMERIC),
     _binary("mul", np.multiply, dtypes=ALL),
     _binary("div", np.divide, avoid_b=(0.0,)),

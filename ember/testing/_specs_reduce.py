@@ -67,7 +67,8 @@ def _arg(fi):
 def _extreme_samples(rng, dtype):
     """The dtype's own minimum and maximum (where negation overflows)."""
     dtype = np.dtype(dtype)
-    info = np.iinfo(dtype) if dtype.kind in "iu" else np.finfo(dtype)
+    import ml_dtypes
+    info = np.iinfo(dtype) if dtype.kind in "iu" else ml_dtypes.finfo(dtype)
     x = np.array([1, info.max, 0, info.min, 2], dtype=dtype)
     return [Sample((x,), {}), Sample((x[::-1].copy(),), {"dim": 0}),
             Sample((x.reshape(1, 5),), {"dim": 1, "keepdim": True})]
@@ -184,6 +185,22 @@ REDUCTIONS = [
               _np_red(lambda x, axis, keepdims: np.count_nonzero(x, axis=axis).astype(np.int64)),
               dtypes=ALL, out_dtype="int64", grad=(), dims=(None, 1), with_keepdim=False, low=-1,
               high=1, extra_shapes=((3,),), extra_dims=(None,)),
+    reduction("nanmean", _call("nanmean"), _np_red(np.nanmean), dims=(None, 1)),
+    OpSpec("aminmax", lambda m, x, **kw: m.aminmax(x, **kw),
+           lambda x, dim=None, keepdim=False: (_np_red(np.min)(x, dim, keepdim),
+                                               _np_red(np.max)(x, dim, keepdim)),
+           reduce_samples(dims=(0, -1), distinct=True, extra_shapes=((3,),), extra_dims=(None,)),
+           dtypes=NUMERIC),
+    OpSpec("var_mean", lambda m, x, **kw: m.var_mean(x, **kw),
+           lambda x, dim=None, keepdim=False: (_var_ref(1)(x, dim, keepdim),
+                                               _np_red(np.mean)(x, dim, keepdim)),
+           reduce_samples(dims=(0, (0, 2)), extra_shapes=((3,),), extra_dims=(None,)),
+           tol={"float32": (1e-5, 1e-6)}),
+    OpSpec("std_mean", lambda m, x, **kw: m.std_mean(x, **kw),
+           lambda x, dim=None, keepdim=False: (np.sqrt(_var_ref(1)(x, dim, keepdim)),
+                                               _np_red(np.mean)(x, dim, keepdim)),
+           reduce_samples(dims=(1,), extra_shapes=((3,),), extra_dims=(None,)),
+           tol={"float32": (1e-5, 1e-6)}),
     OpSpec("logsumexp", lambda m, x, **kw: m.logsumexp(x, **kw), _logsumexp_ref,
            reduce_samples(dims=(0, -1, (0, 2)), low=-5, high=5, extra_shapes=((3,), (0, 3)),
                           extra_dims=(-1,)),

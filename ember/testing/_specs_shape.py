@@ -117,6 +117,19 @@ SHAPE = [
        _one((2, 3), dims=(2,)), _one((2,), dims=(2, 2))),
     _s("repeat_interleave", lambda m, x, **kw: m.repeat_interleave(x, **kw),
        _repeat_interleave_ref, _one((2, 3), repeats=2, dim=1), _one((2, 2), repeats=3)),
+    _s("ravel", lambda m, x: m.ravel(x), lambda x: x.reshape(-1), _one((2, 3)), _one(())),
+    _s("tensor_split", lambda m, x, sections, dim: m.tensor_split(x, sections, dim),
+       lambda x, sections, dim: tuple(np.array_split(x, sections, axis=dim)),
+       _one((7, 2), sections=3, dim=0), _one((2, 5), sections=(1, 3), dim=1),
+       _one((2, 5), sections=(4, 2), dim=1)),
+    _s("expand_as", lambda m, x, y: x.expand_as(y), lambda x, y: np.broadcast_to(x, y.shape),
+       lambda rng, d: [Sample((arr(rng, (3, 1), d), arr(rng, (2, 3, 4), d)))], grad=(0,)),
+    _s("view_as", lambda m, x, y: x.view_as(y), lambda x, y: x.reshape(y.shape),
+       lambda rng, d: [Sample((arr(rng, (3, 2), d), arr(rng, (6,), d)))], grad=(0,)),
+    _s("broadcast_tensors", lambda m, *xs: m.broadcast_tensors(*xs),
+       lambda *xs: tuple(np.broadcast_arrays(*xs)),
+       lambda rng, d: [Sample((arr(rng, (3, 1), d), arr(rng, (4,), d), arr(rng, (), d)))],
+       grad=(0, 1, 2)),
     _s("clone", lambda m, x: m.clone(x), lambda x: x.copy(), _one((2, 3)), _one(())),
     _s("contiguous", lambda m, x: x.t().contiguous(), lambda x: x.T.copy(), _one((2, 3))),
     _s("tril", lambda m, x, **kw: m.tril(x, **kw), lambda x, diagonal=0: np.tril(x, diagonal),
@@ -211,6 +224,25 @@ _BASIC = ((((4, 5), (1, slice(None, None, 2)))), (((4, 5), (slice(1, 3), None)))
           (((4,), (slice(5, 1),))), (((2, 3), ())))
 
 
+def _np_masked_scatter(x, mask, src):
+    xb, mb = np.broadcast_arrays(x, mask)
+    out = np.array(xb, copy=True)
+    out[mb] = src.reshape(-1)[:int(mb.sum())]
+    return out
+
+
+def _np_index_add(x, i, v):
+    out = np.array(x, copy=True)
+    np.add.at(out, i, v)
+    return out
+
+
+def _np_set(x, key, v):
+    y = np.array(x, copy=True)
+    y[key] = v
+    return y
+
+
 def _setitem_op(key):
     def op(m, x, v):
         y = x * 1
@@ -247,6 +279,18 @@ INDEXING = [
     _s("nonzero", lambda m, x: m.nonzero(x), lambda x: np.argwhere(x).astype(np.int64),
        lambda rng, d: [Sample((arr(rng, (3, 4), d, -1, 1),)), Sample((arr(rng, (5,), d, -1, 1),))],
        grad=(), out_dtype="int64"),
+    _s("argwhere", lambda m, x: m.argwhere(x), lambda x: np.argwhere(x).astype(np.int64),
+       lambda rng, d: [Sample((arr(rng, (3, 4), d, -1, 1),))], grad=(), out_dtype="int64"),
+    _s("index_put", lambda m, x, i, v: m.index_put(x, (i,), v),
+       lambda x, i, v: _np_set(x, (i,), v),
+       lambda rng, d: [Sample((arr(rng, (5, 3), d), np.array([0, 3], np.int64),
+                               arr(rng, (2, 3), d))),
+                       Sample((arr(rng, (5,), d), np.array([4, 1, 2], np.int64),
+                               arr(rng, (), d)))], dtypes=NUMERIC, grad=(0, 2)),
+    _s("index_put_accumulate", lambda m, x, i, v: m.index_put(x, (i,), v, accumulate=True),
+       _np_index_add,
+       lambda rng, d: [Sample((arr(rng, (5, 3), d), np.array([0, 3, 0], np.int64),
+                               arr(rng, (3, 3), d)))], dtypes=NUMERIC, grad=(0, 2)),
     _s("getitem_basic", lambda m, x, key: x[key], lambda x, key: x[key],
        _basic_index(*_BASIC)),
     _s("getitem_tensor", lambda m, x, i: x[i], lambda x, i: x[i], _idx_samples),
@@ -267,12 +311,6 @@ INDEXING = [
        lambda rng, d: [Sample((arr(rng, (3, 4), d), arr(rng, (4,), d)))], dtypes=NUMERIC,
        grad=(0, 1)),
 ]
-
-
-def _np_set(x, key, v):
-    y = np.array(x, copy=True)
-    y[key] = v
-    return y
 
 
 SPECS = SHAPE + JOINS + INDEXING

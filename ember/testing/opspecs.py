@@ -12,9 +12,9 @@ from . import _specs_prims
 from .sampling import Sample  # noqa: F401  (re-exported for users of the list)
 from .spec import OpSpec  # noqa: F401
 
-from . import _specs_math, _specs_reduce, _specs_shape
+from . import _specs_math, _specs_nn, _specs_reduce, _specs_shape
 PRIMITIVE_SPECS = list(_specs_prims.SPECS)
-COMPOSITE_SPECS = _specs_math.SPECS + _specs_reduce.SPECS + _specs_shape.SPECS
+COMPOSITE_SPECS = _specs_math.SPECS + _specs_reduce.SPECS + _specs_shape.SPECS + _specs_nn.SPECS
 
 OP_SPECS = PRIMITIVE_SPECS + COMPOSITE_SPECS
 

@@ -48,6 +48,8 @@ class OpSpec:
     fd_eps: float = 1e-6
     grad_tol: tuple = (1e-5, 1e-7)
     grad_outputs: tuple | None = None   # output positions the VJP check uses (None: floats)
+    torch_grad_tol: tuple = (1e-10, 1e-12)  # parity of float64 gradients with torch
+    lowp: bool = True                   # also value-test in float16/bfloat16
     grad_filter: Callable | None = None  # which float64 samples the VJP checks use
     notes: str = ""
     prim: str | None = None             # the primitive an entry tests directly

@@ -70,10 +70,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
             node = ready.pop()
             gs = buffers.pop(node, None)
             if gs is not None and node._pre_hooks:
-                for hook in node._pre_hooks:
-                    new = hook(gs[0])
-                    if new is not None:
-                        gs[0] = new
+                _run_pre_hooks(node, gs)
             if capture is not None:
                 for i in range(len(gs) if gs else 0):
                     slot = capture.get((node, i))
@@ -102,6 +99,20 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None, ac
                 if deps[nxt] == 0:
                     ready.append(nxt)
     return results
+
+
+def _run_pre_hooks(node, gs):
+    """Tensor hooks ``(output_nr, fn(grad) -> grad or None)`` see their own output's
+    gradient; node pre-hooks ``(None, fn(grads) -> grads or None)`` see all of them."""
+    for nr, hook in list(node._pre_hooks):
+        if nr is None:
+            new = hook(tuple(gs))
+            if new is not None:
+                gs[:] = list(new)
+        elif gs[nr] is not None:
+            new = hook(gs[nr])
+            if new is not None:
+                gs[nr] = new
 
 
 def _add_to_buffer(buffers, node, nr, g):

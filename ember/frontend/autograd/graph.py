@@ -39,15 +39,39 @@ class Node:
                                   "use Tensor.register_hook")
 
     def register_prehook(self, fn):
+        """``fn(grad_outputs: tuple) -> tuple or None`` runs before this node's backward
+        (PyTorch's ``Node.register_prehook``). Returns a handle with ``remove()``."""
+        return self._add_pre_hook(None, fn)
+
+    def _add_pre_hook(self, output_nr, fn):
         if self._pre_hooks is None:
             self._pre_hooks = []
-        self._pre_hooks.append(fn)
+        entry = (output_nr, fn)
+        self._pre_hooks.append(entry)
+        return _RemovableHandle(self._pre_hooks, entry)
 
     def apply_vjp(self, g, create_graph):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def release(self):
         pass
+
+
+class _RemovableHandle:
+    __slots__ = ("_hooks", "_entry")
+
+    def __init__(self, hooks, entry):
+        self._hooks, self._entry = hooks, entry
+
+    def remove(self):
+        if self._entry in self._hooks:
+            self._hooks.remove(self._entry)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 class PrimNode(Node):

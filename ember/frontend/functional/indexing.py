@@ -102,9 +102,8 @@ def _slice_bounds(s, n, dim):
 
 
 def _basic(x, entries):
-    """Apply ints/slices/None as views; returns (view, entries for advanced handling).
-    If any advanced index is present, ints are kept as advanced (NumPy's rule)."""
-    has_adv = any(isinstance(e, Tensor) for e in entries)
+    """Apply ints/slices/None as views; returns (view, [(dim in the view, tensor
+    index)] for advanced handling)."""
     y = x
     # None -> a new size-1 dim (a reshape view), so that later steps see only source dims
     if any(e is None for e in entries):
@@ -141,12 +140,10 @@ def _basic(x, entries):
             if not -n <= i < n:
                 raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {n}")
             i %= n
-            if has_adv:  # NumPy's rule: with tensor indices present, an int is one of them
-                a, b, c = 0, n, 1
-                adv.append((dim, Tensor._wrap(np.array(i, dtype=np.int64), D.int64)))
-            else:
-                a, b, c = i, i + 1, 1
-                drop.append(dim)
+            # PyTorch's rule (unlike NumPy's): an int is always a basic select, never an
+            # advanced index, so x[0, :, [0, 1]] has shape (4, 2) for x of shape (3, 4, 2)
+            a, b, c = i, i + 1, 1
+            drop.append(dim)
         starts.append(a)
         stops.append(b)
         steps.append(c)
@@ -157,6 +154,7 @@ def _basic(x, entries):
         y = S._alias(x)
     if drop:
         y = S.make_view(y, "reshape", shape=tuple(n for i, n in enumerate(y.shape) if i not in drop))
+        adv = [(d - sum(1 for k in drop if k < d), t) for d, t in adv]
     return y, adv
 
 

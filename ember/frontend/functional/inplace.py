@@ -196,7 +196,22 @@ def copy_(x, src, non_blocking=False):
     if not isinstance(src, Tensor):
         from ..creation import tensor
         src = tensor(src)
-    return inplace_apply(x, lambda _: src, "copy_", (src,))
+    return _overwrite(x, src, "copy_", "CopyBackwards")
+
+
+def _overwrite(x, src, op, grad_name):
+    """x[...] = src (broadcast): x's old history stays in the graph with a zero gradient,
+    as in PyTorch."""
+    def fn(old):
+        if not (grad_mode.STATE.enabled and old._requires_grad):
+            return src
+        return bind(P["where"], _true(old), _conform(old, src, op), old)
+    before = x.grad_fn
+    inplace_apply(x, fn, op, (src,))
+    if x._base is None:
+        from ..autograd.graph import rename_grad_fn
+        rename_grad_fn(x, grad_name, before)
+    return x
 
 
 def fill_(x, value):
@@ -205,7 +220,7 @@ def fill_(x, value):
         if value.dim() != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.dim()} dimensions.")
-        return inplace_apply(x, lambda _: value, "fill_", (value,))
+        return _overwrite(x, value, "fill_", "FillBackward3")
     return inplace_apply(x, lambda s: constant(value, tuple(s.shape), s.dtype, s.device),
                          "fill_")
 

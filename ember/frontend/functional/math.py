@@ -251,7 +251,7 @@ def logaddexp(a, b):
 
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     import numpy as np
-    fi = np.finfo(x.dtype.np) if x.dtype.category == D.FLOAT else None
+    fi = D.finfo(x.dtype) if x.dtype.category == D.FLOAT else None
     if fi is None:
         return x.clone()
     posinf = float(fi.max) if posinf is None else posinf
@@ -300,7 +300,9 @@ def isfinite(x):
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    close = le(abs(sub(a, b)), add(mul(abs(b), rtol), atol))
+    # infinities are close only to themselves: |inf - (-inf)| <= inf must not count
+    close = logical_and(le(abs(sub(a, b)), add(mul(abs(b), rtol), atol)),
+                        logical_and(isfinite(a), isfinite(b)))
     close = logical_or(close, eq(a, b))
     if equal_nan:
         close = logical_or(close, logical_and(isnan(a), isnan(b)))
@@ -388,7 +390,15 @@ def minimum(a, b):
     return binary("minimum", a, b)
 
 
-fmax, fmin = maximum, minimum
+def fmax(a, b):
+    """Like maximum, but a nan loses to a number (C's fmax). The gradient goes to ``a`` where
+    a >= b or b is nan, else to ``b``: no tie split (PyTorch's fmax backward)."""
+    return where(logical_or(ge(a, b), isnan(b)), a, b)
+
+
+def fmin(a, b):
+    """Like minimum, but a nan loses to a number; ties send the gradient to ``a``."""
+    return where(logical_or(le(a, b), isnan(b)), a, b)
 
 
 def clamp(x, min=None, max=None):

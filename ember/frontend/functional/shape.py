@@ -219,8 +219,8 @@ def expand_as(x, other):
     return expand(x, tuple(other.shape))
 
 
-def broadcast_to(x, shape):
-    return expand(x, tuple(shape))
+def broadcast_to(x, *shape):
+    return expand(x, _shape_arg(shape))
 
 
 def broadcast_tensors(*tensors):
@@ -326,7 +326,7 @@ def clone(x, memory_format=None):
 def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")
     # PyTorch skips legacy empty 1-D tensors in cat
     nonempty = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
     ref = nonempty[0]

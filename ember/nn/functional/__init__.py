@@ -8,13 +8,14 @@ from .loss import (nll_loss, cross_entropy, binary_cross_entropy,  # noqa: F401,
 from .activation import (relu, relu_, relu6, threshold, hardtanh, leaky_relu,  # noqa: F401
                          elu, selu, celu, gelu, sigmoid, tanh, silu, softplus, mish, logsigmoid, softsign,
                          hardsigmoid, hardswish, tanhshrink, softshrink, hardshrink, prelu, glu,
-                         softmax, log_softmax, softmin)
+                         softmax, log_softmax, softmin, elu_, leaky_relu_, hardtanh_,
+                         threshold_)
 from .conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: F401
                    conv_transpose3d)
 from .pooling import (max_pool1d, max_pool2d, max_pool3d, max_pool1d_with_indices,  # noqa: F401
                       max_pool2d_with_indices, avg_pool1d, avg_pool2d, avg_pool3d, lp_pool2d,
                       adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,
-                      adaptive_max_pool1d, adaptive_max_pool2d)
+                      adaptive_max_pool1d, adaptive_max_pool2d, max_unpool1d, max_unpool2d)
 from .normalization import (batch_norm, instance_norm, layer_norm, group_norm,  # noqa: F401
                             rms_norm, local_response_norm)
 from .dropout import dropout, dropout1d, dropout2d, dropout3d, alpha_dropout  # noqa: F401

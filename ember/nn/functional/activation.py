@@ -28,6 +28,22 @@ def relu_(input):
     return relu(input, inplace=True)
 
 
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input, threshold_value, value):
+    return threshold(input, threshold_value, value, inplace=True)
+
+
 def threshold(input, threshold, value, inplace=False):
     out = M.where(M.gt(input, threshold), input, value)
     return _inplace(input, out) if inplace else out
@@ -121,7 +137,9 @@ def mish(input, inplace=False):
 
 
 def logsigmoid(input):
-    return M.neg(softplus(M.neg(input)))
+    # min(x, 0) - log1p(exp(-|x|)): exact for all x (softplus's threshold would drop the
+    # log1p term, ~1e-10 absolute, for x < -20); the gradient at 0 is 0.5 either way
+    return M.sub(M.minimum(input, 0.0), M.log1p(M.exp(M.neg(M.abs(input)))))
 
 
 def softsign(input):

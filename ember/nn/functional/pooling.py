@@ -256,3 +256,40 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     return _adaptive_max(input, output_size, return_indices, 2, "adaptive_max_pool2d")
+
+
+# ---------------------------------------------------------------- unpooling
+def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nsp, name):
+    check_tensor(input, name)
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"{name}: indices of shape {tuple(indices.shape)} must match input "
+                           f"of shape {tuple(input.shape)}")
+    k = ntuple(kernel_size, nsp, "kernel_size")
+    s = k if stride is None else ntuple(stride, nsp, "stride")
+    p = ntuple(padding, nsp, "padding")
+    spatial_in = tuple(input.shape[-nsp:])
+    default = tuple((n - 1) * ss - 2 * pp + kk for n, ss, pp, kk in zip(spatial_in, s, p, k))
+    if output_size is None:
+        out = default
+    else:
+        out = tuple(output_size)[-nsp:]
+        for o, dflt, ss in zip(out, default, s):
+            if not dflt - ss < o < dflt + ss:
+                raise ValueError(f"{name}: invalid output_size {tuple(output_size)} (expected "
+                                 f"sizes between {tuple(d - x + 1 for d, x in zip(default, s))}"
+                                 f" and {tuple(d + x - 1 for d, x in zip(default, s))})")
+    lead = tuple(input.shape[:-nsp])
+    flat_in = input.reshape(lead + (-1,))
+    flat_idx = indices.reshape(lead + (-1,)).long()
+    target = flat_in.new_zeros(lead + (math.prod(out),))
+    return target.scatter(-1, flat_idx, flat_in).reshape(lead + out)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1,
+                       "max_unpool1d")
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2,
+                       "max_unpool2d")

@@ -166,14 +166,22 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         from .pooling import _adaptive_avg
         return _adaptive_avg(input, out, nsp, "interpolate")
+    if mode == "nearest" and nsp == 2 and out == spatial:
+        # PyTorch's 2-d nearest kernel copies when the size is unchanged, whatever the scale
+        return input.clone()
     x = input
     for i, (n, o, sc) in enumerate(zip(spatial, out, scales)):
         dim = 2 + i
         if mode in ("nearest", "nearest-exact"):
             if n == o and sc is None:
                 continue
+            # gather with a constant index (no frontend host reads; VJP is scatter_add)
             idx = tensor(_nearest_index(n, o, sc, mode == "nearest-exact"))
-            x = x.index_select(dim, idx)
+            shape = [1] * x.dim()
+            shape[dim] = o
+            full = list(x.shape)
+            full[dim] = o
+            x = x.gather(dim, idx.reshape(shape).expand(full))
         else:
             m = tensor(_linear_matrix(n, o, sc, align_corners), dtype=input.dtype)
             x = x.movedim(dim, -1).matmul(m.t()).movedim(-1, dim)

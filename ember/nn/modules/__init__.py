@@ -12,7 +12,8 @@ from .conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,  # 
                    ConvTranspose3d)
 from .pooling import (MaxPool1d, MaxPool2d, MaxPool3d, AvgPool1d, AvgPool2d,  # noqa: F401
                       AvgPool3d, LPPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d,
-                      AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d)
+                      AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, MaxUnpool1d,
+                      MaxUnpool2d)
 from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d,  # noqa: F401
                             InstanceNorm2d, InstanceNorm3d, LayerNorm, GroupNorm, RMSNorm,
                             LocalResponseNorm)

@@ -91,6 +91,8 @@ class Module:
         sa(self, "_forward_hooks", OrderedDict())
         sa(self, "_forward_hooks_with_kwargs", {})
         sa(self, "_forward_hooks_always_called", {})
+        sa(self, "_backward_hooks", OrderedDict())
+        sa(self, "_backward_pre_hooks", OrderedDict())
         sa(self, "_state_dict_hooks", OrderedDict())
         sa(self, "_load_state_dict_pre_hooks", OrderedDict())
         _bump()
@@ -101,7 +103,8 @@ class Module:
                                   f'"forward" function')
 
     def _call_impl(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         for hid, hook in list(self._forward_pre_hooks.items()):
             if hid in self._forward_pre_hooks_with_kwargs:
@@ -115,6 +118,10 @@ class Module:
                 res = hook(self, args)
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
+        bw = self._backward_hooks or self._backward_pre_hooks
+        if bw:
+            from ._backward_hooks import wrap_inputs, wrap_outputs
+            args, bw_state = wrap_inputs(self, args)
         try:
             result = self.forward(*args, **kwargs)
         except Exception:
@@ -135,7 +142,7 @@ class Module:
                 res = hook(self, args, result)
             if res is not None:
                 result = res
-        return result
+        return wrap_outputs(bw_state, result) if bw else result
 
     __call__ = _call_impl
 
@@ -166,12 +173,25 @@ class Module:
         _bump()
         return handle
 
-    def register_full_backward_hook(self, hook):
-        raise NotImplementedError("Module.register_full_backward_hook is not supported in "
-                                  "ember yet; use Tensor.register_hook on outputs instead")
+    def register_full_backward_hook(self, hook, prepend=False):
+        """``hook(module, grad_input, grad_output) -> None | new grad_input``."""
+        return self._add_hook(self._backward_hooks, hook, prepend)
 
-    register_backward_hook = register_full_backward_hook
-    register_full_backward_pre_hook = register_full_backward_hook
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output) -> None | new grad_output``."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook):
+        raise NotImplementedError("Module.register_backward_hook (the deprecated non-full "
+                                  "form) is not supported; use register_full_backward_hook")
+
+    def _add_hook(self, hooks, hook, prepend):
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        _bump()
+        return handle
 
     # ------------------------------------------------------------------ registration
     def register_parameter(self, name, param):

@@ -8,7 +8,6 @@ llvmlite (when no ``cc`` is found the artifact holds the object and loading need
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import subprocess
@@ -23,7 +22,6 @@ from ... import kernel_ir as K
 from . import extern as _extern
 from . import target as _target
 from .render import define_slots, render_kernel
-from .vecmath import LIBM_NAMES
 
 
 def kernel_signature(k) -> dict:
@@ -87,8 +85,8 @@ def compile_artifact(kernels, options=None, *, key_info=None) -> "_art.Artifact"
             o, so = os.path.join(d, "k.o"), os.path.join(d, "k.so")
             with open(o, "wb") as f:
                 f.write(obj)
-            libs = ["-lm"] if any(f" @{n}(" in src for n in LIBM_NAMES) else []
-            r = subprocess.run([cc, "-shared", "-o", so, o] + libs, capture_output=True,
+            # float64 kernels call libm by name (vecmath.LIBM_NAMES)
+            r = subprocess.run([cc, "-shared", "-o", so, o, "-lm"], capture_output=True,
                                text=True)
             if r.returncode == 0:
                 with open(so, "rb") as f:
@@ -107,13 +105,4 @@ def compile_artifact(kernels, options=None, *, key_info=None) -> "_art.Artifact"
     return _art.Artifact(header, code)
 
 
-def load_object_with_llvmlite(art, options=None):
-    """The no-``cc`` path: load an ``elf-object`` artifact into MCJIT."""
-    jm = _target.load_object_jit(art.code, options or _target.CodegenOptions())
-    src = _native.SymbolSource(jm.function_address, jm.global_address)
-    src.keepalive = jm
-    return src
-
-
-__all__ = ["build_ir", "JitProgram", "compile_artifact", "load_object_with_llvmlite",
-           "ctypes"]
+__all__ = ["build_ir", "JitProgram", "compile_artifact"]

@@ -31,12 +31,15 @@ def init():
 class CodegenOptions:
     """Everything that changes generated code besides the kernels themselves; part of the
     cache key. ``cpu``/``features`` None mean the host's. ``parallel_min_elements`` is the
-    iteration-space size from which a kernel gets a parallel entry (measured on the 2-core
-    machines: below ~256K elements waking the second thread costs more than it saves)."""
+    iteration-space size from which a kernel gets a parallel entry. Measured on the 2-core
+    machines with the elementwise chain (bench/llvm_kernels.py --threshold): a GOMP_parallel
+    region costs a few microseconds once libgomp's threads exist, so 2 threads already win
+    at 16K elements (6.4 vs 11 us) and 64K (24 vs 45 us); 32K is the default, below it a
+    kernel never pays the hand-off."""
     opt_level: int = 3
     cpu: str | None = None
     features: str | None = None
-    parallel_min_elements: int = 1 << 18
+    parallel_min_elements: int = 1 << 15
     sum_block: int = 1024
 
     def as_dict(self):
@@ -110,19 +113,6 @@ class JitModule:
         if not addr:
             raise KeyError(f"JIT module has no global {name!r}")
         return addr
-
-
-def load_object_jit(obj: bytes, options: CodegenOptions) -> "JitModule":
-    """Load an emitted object into a fresh MCJIT engine (the no-`cc` path)."""
-    jm = JitModule.__new__(JitModule)
-    tm = make_target_machine(options)
-    empty = llvm.parse_assembly("")
-    empty.triple = llvm.get_process_triple()
-    jm.module = empty
-    jm.engine = llvm.create_mcjit_compiler(empty, tm)
-    jm.engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
-    jm.engine.finalize_object()
-    return jm
 
 
 def as_cfunc(addr: int, restype=None, *argtypes):

@@ -71,10 +71,11 @@ PIO2_1, PIO2_2, PIO2_2T = 1.57079632673412561417e+00, 6.07710050630396597660e-11
 
 def _exp_parts(m, x, lo, hi):
     """Shared exp reduction: returns (n as float, r, expm1(r)) for x clamped to [lo, hi]
-    (nan mapped to 0 so the integer conversions below never see poison)."""
-    xc = m.sel(m.gt(x, m.k(hi)), m.k(hi), x)
-    xc = m.sel(m.lt(xc, m.k(lo)), m.k(lo), xc)
-    xc = m.sel(m.isnan(x), m.k(0.0), xc)
+    (nan mapped to hi so the integer conversions below never see poison; callers select
+    nan back at the end)."""
+    # written as x86 min/max patterns (one instruction each); nan maps to hi
+    xc = m.sel(m.lt(x, m.k(hi)), x, m.k(hi))
+    xc = m.sel(m.gt(xc, m.k(lo)), xc, m.k(lo))
     n = m.floor(m.fma(xc, m.k(LOG2E), m.k(0.5)))
     r = m.fma(n, m.k(-LN2_HI), xc)
     r = m.fma(n, m.k(-LN2_LO), r)
@@ -167,6 +168,7 @@ def _tanh_f32(b, x):
     big = m.sub(m.k(1.0), m.div(m.k(2.0), m.add(e, m.k(1.0))))
     big = m.copysign(big, x)
     res = m.sel(m.lt(ax, m.k(0.625)), small, big)
+    res = m.sel(m.eq(x, m.k(0.0)), x, res)          # keeps -0
     return m.sel(m.isnan(x), x, res)
 
 
@@ -195,6 +197,7 @@ def _erf_f32(b, x):
     far = m.sub(m.k(1.0), m.mul(_exp_f32(b, m.neg(m.mul(axc, axc))), q))
     big = m.sel(m.lt(ax, m.k(1.75)), mid, far)
     res = m.sel(m.lt(ax, m.k(0.875)), small, m.copysign(big, x))
+    res = m.sel(m.eq(x, m.k(0.0)), x, res)          # keeps -0
     return m.sel(m.isnan(x), x, res)
 
 
@@ -207,6 +210,9 @@ def _sincos_f32(b, x, want_cos):
     r = d.fma(k, d.k(-PIO2_1), xs)
     r = d.fma(k, d.k(-PIO2_2), r)
     r = d.fma(k, d.k(-PIO2_2T), r)
+    # past |x| ~ 1.6e6 the 3-part reduction degrades; keep r in range so results stay
+    # bounded (and garbage-in-[-1, 1] rather than inf) for absurdly large arguments
+    r = d.sel(d.gt(d.fabs(r), d.k(0.7854)), d.copysign(d.k(0.7854), r), r)
     q = b.fptosi(d.sub(k, d.mul(d.k(4.0), d.floor(d.mul(k, d.k(0.25))))), d.ity)
     r2 = d.mul(r, r)
     # Taylor to r^13 / r^14 on |r| <= pi/4: truncation < 1e-11 relative, far below float32
@@ -221,6 +227,8 @@ def _sincos_f32(b, x, want_cos):
     v = d.sel(use_c, c, s)
     v = d.sel(negate, d.neg(v), v)
     v = d.sel(bad, d.k(math.nan), v)
+    if not want_cos:
+        v = d.sel(d.eq(xd, d.k(0.0)), xd, v)       # keeps -0
     return b.fptrunc(v, F32)
 
 

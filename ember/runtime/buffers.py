@@ -1,0 +1,38 @@
+"""Buffers for native code: 64-byte aligned numpy arrays; large ones come from anonymous
+mmap with transparent-huge-page advice (THP is ``madvise``-only on these machines, and a
+fresh 64 MB buffer faulted in 4 KB pages costs more than the kernel that fills it; see
+../shared/notes/anchor-benchmarks.md). The program layer's arena and output pools build on
+``alloc``."""
+from __future__ import annotations
+
+import mmap
+
+import numpy as np
+
+ALIGN = 64
+HUGE_MIN_BYTES = 2 << 20
+
+
+def alloc(shape, dtype, *, zero=False):
+    """A C-contiguous array whose data pointer is 64-byte aligned."""
+    dtype = np.dtype(dtype)
+    shape = tuple(int(s) for s in shape)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if nbytes >= HUGE_MIN_BYTES:
+        size = -(-nbytes // mmap.PAGESIZE) * mmap.PAGESIZE
+        mm = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        if hasattr(mm, "madvise") and hasattr(mmap, "MADV_HUGEPAGE"):
+            try:
+                mm.madvise(mmap.MADV_HUGEPAGE)
+            except OSError:  # pragma: no cover - kernel without THP
+                pass
+        # anonymous mappings are already zero
+        return np.frombuffer(mm, dtype=dtype, count=nbytes // dtype.itemsize).reshape(shape)
+    raw = np.zeros(nbytes + ALIGN, np.uint8) if zero else np.empty(nbytes + ALIGN, np.uint8)
+    off = (-raw.ctypes.data) % ALIGN
+    return raw[off:off + nbytes].view(dtype).reshape(shape)
+
+
+def data_pointer(a: np.ndarray) -> int:
+    """The data address; cache it (``a.ctypes.data`` costs ~0.8 us per call)."""
+    return a.__array_interface__["data"][0]
