@@ -4,7 +4,7 @@ Embedding - LSTM - Linear, trained with Adam on random windows of the text to pr
 next character (CrossEntropyLoss), then sampled from, written as the PyTorch tutorial would
 be with ``import ember as torch``. The text ships with the script (public-domain verse).
 
-    python examples/char_lstm.py [--epochs 12] [--hidden 128] [--seq-len 32]
+    python examples/char_lstm.py [--epochs 6] [--hidden 128] [--seq-len 32]
 """
 import argparse
 import math
@@ -79,7 +79,7 @@ def sample(model, dataset, prompt, length, generator, temperature=0.8):
     return dataset.decode(ids)
 
 
-def main(epochs=12, hidden=128, seq_len=32, batch_size=32, lr=1e-2, text=TEXT, seed=0,
+def main(epochs=6, hidden=128, seq_len=32, batch_size=32, lr=1e-2, text=TEXT, seed=0,
          verbose=True):
     """Train; returns a dict with the per-epoch mean training loss ``history`` (nats per
     character), the ``final_loss`` over the whole text and the ``uniform`` loss log(vocab)."""
@@ -123,7 +123,7 @@ def main(epochs=12, hidden=128, seq_len=32, batch_size=32, lr=1e-2, text=TEXT, s
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--seq-len", type=int, default=32)
     p.add_argument("--batch-size", type=int, default=32)

@@ -57,7 +57,7 @@ def evaluate(model, loader, loss_fn):
     return total / count, correct / count
 
 
-def main(epochs=3, n_train=1024, n_test=512, batch_size=32, lr=0.02, mnist_root=None,
+def main(epochs=3, n_train=1024, n_test=512, batch_size=32, lr=0.05, mnist_root=None,
          seed=0, verbose=True):
     """Train; returns a dict with ``test_loss``, ``accuracy``, the per-epoch training
     losses ``history`` and the (loss, accuracy) of a model reloaded from a saved file."""
@@ -101,7 +101,7 @@ if __name__ == "__main__":
     p.add_argument("--train", type=int, default=1024)
     p.add_argument("--test", type=int, default=512)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=0.02)
+    p.add_argument("--lr", type=float, default=0.05)
     p.add_argument("--mnist", metavar="ROOT", default=None,
                    help="train on MNIST IDX files under ROOT (synthetic data otherwise)")
     a = p.parse_args()

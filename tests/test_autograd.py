@@ -267,3 +267,34 @@ def test_create_graph_third_derivative_closed_form():
     k, = ember.autograd.grad(h, x)
     np.testing.assert_allclose([g.item(), h.item(), k.item()],
                                [np.cos(0.7), -np.sin(0.7), -np.cos(0.7)], rtol=1e-12)
+
+
+INPLACE_NAME_CASES = [
+    "squeeze_()", "squeeze_(1)", "squeeze_((1,))", "transpose_(0, 1)", "unsqueeze_(0)",
+    "mul_(2)", "exp_()", "clamp_(0, 1)", "masked_fill_(y > 0, 1.)", "copy_(a)",
+    "fill_(a[0, 0, 0])", "fill_(2.)", "zero_()", "__setitem__(0, 5.)", "__setitem__([0], 5.)",
+    "__setitem__(y > 0, 5.)", "sigmoid_()", "relu_()", "pow_(2)", "add_(1)", "sub_(a)",
+    "div_(2)", "neg_()", "sqrt_()", "tanh_()", "sin_()", "clamp_(min=0)",
+    "index_put_((L.tensor([0]),), L.tensor(1.))",
+]
+
+
+@pytest.mark.parametrize("call", INPLACE_NAME_CASES)
+def test_inplace_grad_fn_names_match_torch(call):
+    names = []
+    for L in (ember, torch):
+        a = L.ones(2, 1, 3, requires_grad=True)
+        y = a * 1
+        eval("y." + call, {"y": y, "a": a, "L": L})
+        names.append(type(y.grad_fn).__name__)
+    assert names[0] == names[1]
+
+
+def test_view_inplace_grad_fn_names_match_torch():
+    names = []
+    for L in (ember, torch):
+        y = L.ones(2, 3, requires_grad=True) * 1
+        v, w = y[0], y[1]
+        v.mul_(2)
+        names.append([type(t.grad_fn).__name__ for t in (y, v, w)])
+    assert names[0] == names[1]

@@ -185,3 +185,27 @@ def test_hooks_on_each_output_and_node_prehook():
         (a.sum() * 2 + (b * 3).sum()).backward()
         out.append((seen, np.round(x.grad.numpy(), 10).tolist()))
     assert out[0] == out[1]
+
+
+def test_setup_context_style():
+    out = []
+    for L in (ember, torch):
+        class Cube(L.autograd.Function):
+            @staticmethod
+            def forward(x, k):
+                return x ** 3 * k
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, k = inputs
+                ctx.save_for_backward(x)
+                ctx.k = k
+
+            @staticmethod
+            def backward(ctx, g):
+                x, = ctx.saved_tensors
+                return g * 3 * x ** 2 * ctx.k, None
+        x = _x(L)
+        Cube.apply(x, 2.0).sum().backward()
+        out.append(x.grad.tolist())
+    assert out[0] == out[1]

@@ -15,6 +15,7 @@ CASES = {
     "Tensor_list": lambda L: L.Tensor([1, 2]), "Tensor_sizes": lambda L: L.Tensor(2, 3).zero_(),
     "Tensor_np": lambda L: L.Tensor(np.array([1, 2])), "Tensor_nested": lambda L: L.Tensor([[1, 2]]),
     "Tensor_empty": lambda L: L.Tensor(), "FloatTensor": lambda L: L.FloatTensor([1, 2]),
+    "Tensor_Size": lambda L: L.Tensor(L.ones(2, 3).shape).zero_(),
     "LongTensor": lambda L: L.LongTensor([1.7, 2]), "FloatTensor_sizes": lambda L: L.FloatTensor(2, 2).zero_(),
     "LongTensor_size": lambda L: L.LongTensor(3).zero_(), "DoubleTensor": lambda L: L.DoubleTensor([1]),
     "zeros": lambda L: L.zeros(2, 3), "zeros_tuple": lambda L: L.zeros((2, 3)),

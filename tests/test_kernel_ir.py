@@ -66,6 +66,9 @@ def test_reduction_rules():
     race = K.Kernel("k", ps, (2,), (3,), (K.Store(K.Access(1, (1, 0)), x),))
     with pytest.raises(K.KernelIRError, match="race"):
         K.verify(race)
+    overlap = K.Kernel("k", ps, (2, 3), (), (K.Store(K.Access(1, (1, 0)), x),))
+    with pytest.raises(K.KernelIRError, match="stride 0 along axis 1"):
+        K.verify(overlap)
     no_inner = K.Kernel("k", ps, (2,), (), (K.Reduce("s", "sum", K.Load(K.Access(0, (3,)), "float32")),))
     with pytest.raises(K.KernelIRError, match="needs inner axes"):
         K.verify(no_inner)

@@ -56,7 +56,8 @@ SMALL = [c for c in CASES if np.prod(c[0]) + np.prod(c[1]) <= 80]  # finite diff
 
 
 def test_the_gradient_cases_cover_every_feature():
-    feats = {"stride": any(max(c[2]) > 1 for c in SMALL), "neg_pad": any(min(min(p) for p in c[3]) < 0 for c in SMALL),
+    feats = {"stride": any(max(c[2]) > 1 for c in SMALL),
+             "neg_pad": any(min(min(p) for p in c[3]) < 0 for c in SMALL),
              "lhs": any(max(c[4]) > 1 for c in SMALL), "rhs": any(max(c[5]) > 1 for c in SMALL),
              "groups": any(c[6] > 1 for c in SMALL), "2d": any(len(c[0]) == 4 for c in SMALL)}
     assert all(feats.values()), feats

@@ -38,7 +38,8 @@ SCRIPT = textwrap.dedent(r"""
     f = ops.bind(P["full"], shape=(2,), value=1.5, dtype=ops.dtypes.float64)
     assert f.tolist() == [1.5, 1.5]
     bits = ops.bind(P["random_bits"], np.array([0, 0], np.int64), shape=(4,))
-    assert [hex(v) for v in bits.tolist()] == ["0x6627e8d5", "0xe169c58d", "0xbc57ac4c", "0x9b00dbd8"]
+    assert [hex(v) for v in bits.tolist()] == ["0x6627e8d5", "0xe169c58d", "0xbc57ac4c",
+                                               "0x9b00dbd8"]
 
     # meta errors name the op and the shapes
     try:
@@ -78,7 +79,8 @@ SCRIPT = textwrap.dedent(r"""
 
 def test_ops_runs_without_the_frontend():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    res = subprocess.run([sys.executable, "-c", f"ROOT = {root!r}\n" + SCRIPT], capture_output=True, text=True,
+    res = subprocess.run([sys.executable, "-c", f"ROOT = {root!r}\n" + SCRIPT],
+                         capture_output=True, text=True,
                          timeout=120)
     assert res.returncode == 0, res.stderr[-3000:]
     assert res.stdout.strip().endswith("OK")

@@ -84,7 +84,8 @@ def test_tie_rule_matches_torch(name, fn, inputs, expected):
     xs = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in inputs]
     # the same lambda, run against torch: swap the module the lambda's globals point at
     import types
-    tfn = types.FunctionType(fn.__code__, {**fn.__globals__, "ember": torch}, closure=fn.__closure__)
+    tfn = types.FunctionType(fn.__code__, {**fn.__globals__, "ember": torch},
+                             closure=fn.__closure__)
     out = tfn(*xs)
     out = out[0] if isinstance(out, tuple) else out
     gs = torch.autograd.grad(out.sum(), xs, allow_unused=True)

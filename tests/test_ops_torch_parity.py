@@ -8,6 +8,7 @@ from ember.testing import harness
 from ember.testing.opspecs import OP_SPECS
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch_parity
 
 PARITY = [s for s in OP_SPECS if s.torch_ok]
 CASES = [(s, d) for s in PARITY for d in s.dtypes]
@@ -39,7 +40,8 @@ def test_values_match_torch(spec, dtype):
             w = w.detach() if isinstance(w, torch.Tensor) else torch.tensor(w)
             assert g.dtype.name == str(w.dtype).replace("torch.", ""), \
                 f"{where}: dtype {g.dtype.name}, torch {w.dtype}"
-            assert tuple(g.shape) == tuple(w.shape), f"{where}: shape {tuple(g.shape)} vs {tuple(w.shape)}"
+            assert tuple(g.shape) == tuple(w.shape), \
+                f"{where}: shape {tuple(g.shape)} vs {tuple(w.shape)}"
             ga, wa = g.numpy(), w.numpy()
             if ga.dtype.kind == "f":
                 rtol, atol = spec.tolerance(g.dtype.name)

@@ -34,7 +34,17 @@ LOWP = [(s, d) for s in OP_SPECS if "float32" in s.dtypes and s.lowp for d in LO
 
 @pytest.mark.parametrize("spec,dtype", LOWP, ids=[f"{s.name}-{d}" for s, d in LOWP])
 def test_value_low_precision(spec, dtype):
-    import ml_dtypes  # noqa: F401  (registers bfloat16 with numpy)
     rng = np.random.default_rng(harness.seed(spec.name, dtype))
     for sample in spec.samples(rng, dtype):
         harness.check_values(spec, sample, dtype, tol=LOWP_TOL[dtype])
+
+
+STRIDED = [s for s in OP_SPECS if "float32" in s.dtypes]
+
+
+@pytest.mark.parametrize("spec", STRIDED, ids=[s.name for s in STRIDED])
+def test_value_non_contiguous_inputs(spec):
+    """The same checks with every input a strided view (kernels must not assume layout)."""
+    rng = np.random.default_rng(harness.seed(spec.name, "strided"))
+    for sample in spec.samples(rng, "float32"):
+        harness.check_values(spec, sample, "float32", make=harness.strided)

@@ -8,6 +8,7 @@ import pytest
 import ember
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch_parity
 
 NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
          "float64"]
@@ -16,8 +17,8 @@ SCALARS = [True, 3, -2, 2.5, 0.0]
 
 def _pair(name, shape):
     """The same small tensor in ember and torch (values representable in every dtype)."""
-    vals = np.array([1, 0, 1, 1, 0, 1][:int(np.prod(shape, dtype=int))]).reshape(shape) \
-        if name == "bool" else np.array([1, 2, 3, 1, 2, 3][:int(np.prod(shape, dtype=int))]).reshape(shape)
+    n = int(np.prod(shape, dtype=int))
+    vals = np.array([1, 0, 1, 1, 0, 1] if name == "bool" else [1, 2, 3, 1, 2, 3])[:n].reshape(shape)
     t = torch.tensor(vals.tolist(), dtype=getattr(torch, name))
     e = ember.tensor(vals.tolist(), dtype=getattr(ember, name))
     return e, t

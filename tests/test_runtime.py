@@ -342,3 +342,79 @@ def test_aligned_buffers(shape):
     assert a.size == 0 or buffers.data_pointer(a) % 64 == 0   # empty arrays point nowhere
     a[...] = 1.5
     assert float(a.sum()) == 1.5 * a.size
+
+
+def test_kernel_calls_release_the_gil(prog):
+    import ctypes
+    # CFUNCTYPE (not PYFUNCTYPE): ctypes drops the GIL for the duration of the call
+    assert not prog["fused_chain"]._fn._flags_ & ctypes._FUNCFLAG_PYTHONAPI
+
+
+def _mlp_forward_entry(B=8, D=20, H=16, O=5):
+    """Linear-ReLU-Linear as ONE native call: bias pre-fill, sgemm with W.T as a transpose
+    flag and beta=1, ReLU in place, again for the second layer."""
+    f = "float32"
+    bufs = (K.Param("x", f, (B, D)), K.Param("w1", f, (H, D)), K.Param("b1", f, (H,)),
+            K.Param("w2", f, (O, H)), K.Param("b2", f, (O,)), K.Param("h", f, (B, H), "inout"),
+            K.Param("out", f, (B, O), "out"))
+
+    def fill(name, n, m):
+        ps = (K.Param("b", f, (m,)), K.Param("y", f, (n, m), "out"))
+        return K.Kernel(name, ps, (n, m), (), (K.Store(K.Access(1, (m, 1)),
+                                                       K.Load(K.Access(0, (0, 1)), f)),))
+
+    def linear(name, n, k, m):
+        ps = (K.Param("a", f, (n, k)), K.Param("w", f, (m, k)), K.Param("c", f, (n, m), "inout"))
+        return K.Matmul(name, ps, f, (), n, m, k, K.MatOperand(0, 0, (), k, 1),
+                        K.MatOperand(1, 0, (), 1, k), K.MatOperand(2, 0, (), m, 1), 1.0, 1.0)
+    relu_ps = (K.Param("h", f, (B, H), "inout"),)
+    relu = K.Kernel("relu_inplace", relu_ps, (B * H,), (), (K.Store(
+        K.Access(0, (1,)), K.op("maximum", K.Load(K.Access(0, (1,)), f), 0.0)),))
+    kernels = [fill("fill_h", B, H), linear("mm1", B, D, H), relu, fill("fill_out", B, O),
+               linear("mm2", B, H, O)]
+    entry = K.Entry("mlp_forward", bufs, (("fill_h", (2, 5)), ("mm1", (0, 1, 5)),
+                                          ("relu_inplace", (5,)), ("fill_out", (4, 6)),
+                                          ("mm2", (5, 3, 6))))
+    return kernels + [entry]
+
+
+def test_whole_forward_as_one_entry_point(rng=np.random.default_rng(5)):
+    prog = JitProgram(_mlp_forward_entry(), num_threads=1)
+    x, w1, b1 = (rng.standard_normal(s).astype(np.float32) for s in ((8, 20), (16, 20), (16,)))
+    w2, b2 = (rng.standard_normal(s).astype(np.float32) for s in ((5, 16), (5,)))
+    h, out = np.empty((8, 16), np.float32), np.empty((8, 5), np.float32)
+    call = prog["mlp_forward"].bind(x, w1, b1, w2, b2, h, out)
+    call()
+    want = np.maximum(x.astype(np.float64) @ w1.T + b1, 0) @ w2.T + b2
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
+
+
+def test_entry_arity_and_dtype_are_checked():
+    parts = _mlp_forward_entry()
+    bad = K.Entry("e", parts[-1].buffers, (("mm1", (0, 1)),))
+    with pytest.raises(K.KernelIRError, match="2 buffers for 3 params"):
+        JitProgram(parts[:-1] + [bad])
+    ro = parts[-1].buffers[:5] + (K.Param("h", "float32", (8, 16), "in"),) + parts[-1].buffers[6:]
+    bad = K.Entry("e", ro, (("relu_inplace", (5,)),))
+    with pytest.raises(K.KernelIRError, match="writes input buffer 'h'"):
+        JitProgram(parts[:-1] + [bad])
+    bad = K.Entry("e", parts[-1].buffers, (("nope", (0,)),))
+    with pytest.raises(K.KernelIRError, match="no kernel named 'nope'"):
+        JitProgram(parts[:-1] + [bad])
+
+
+def test_two_loaded_artifacts_stay_distinct():
+    # glibc's dlopen returns the library already loaded under the same path: every load
+    # must use a fresh path or the second program silently runs the first one's code
+    def scale(c):
+        ps = (K.Param("x", "float32", (4,)), K.Param("y", "float32", (4,), "out"))
+        return K.Kernel("k", ps, (4,), (), (K.Store(K.Access(1, (1,)),
+                                                    K.Load(K.Access(0, (1,)), "float32") * c),))
+    progs = [compile_artifact([scale(c)]).load(num_threads=1) for c in (2.0, 3.0, 5.0)]
+    x = np.ones(4, np.float32)
+    outs = []
+    for p in progs:
+        y = np.empty_like(x)
+        p["k"](x, y)
+        outs.append(float(y[0]))
+    assert outs == [2.0, 3.0, 5.0]

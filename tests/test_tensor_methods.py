@@ -32,7 +32,7 @@ METHODS = {
     "contiguous": lambda x: x.t().contiguous(), "narrow": lambda x: x.narrow(1, 1, 2),
     "chunk": lambda x: L_of(x).stack(x.chunk(2, 1)), "split": lambda x: L_of(x).cat(x.split([1, 3], 1)[::-1], 1),
     "cat": lambda x: L_of(x).cat([x, x * 2], 1), "stack": lambda x: L_of(x).stack([x, x + 1], -1),
-    "flip": lambda x: x.flip(0, 1) if L_of(x) is ember and False else x.flip([0, 1]),
+    "flip": lambda x: x.flip([0, 1]),
     "repeat": lambda x: x.repeat(2, 1, 1), "gather": lambda x: x.gather(0, L_of(x).tensor(IDX)),
     "scatter": lambda x: x.scatter(0, L_of(x).tensor(IDX[:1]), x[:1] * 10),
     "where": lambda x: L_of(x).where(x > 0, x, x * 0.1), "masked_fill": lambda x: x.masked_fill(x < 0, -1.0),
@@ -236,3 +236,24 @@ def test_devices():
             ember.zeros(2, device="cuda")
     with pytest.raises(RuntimeError, match="unknown device type"):
         ember.device("tpu")
+
+
+def test_type_names_like_torch():
+    for L in (ember, torch):
+        x = L.tensor([1.5, 2.0])
+        prefix = L.__name__ + "."
+        assert x.type() == prefix + "FloatTensor"
+        assert x.type(prefix + "LongTensor").tolist() == [1, 2]
+        assert x.type(L.DoubleTensor).dtype is L.float64
+        assert x.type(L.int32).type() == prefix + "IntTensor"
+        assert x.to(memory_format=L.contiguous_format) is x if hasattr(L, "contiguous_format") \
+            else x.to(memory_format=None) is x
+
+
+def test_size_behaves_like_torch_size():
+    reprs = []
+    for L in (ember, torch):
+        s = L.ones(2, 3).shape
+        reprs.append([repr(s + (4,)), repr((1,) + s), repr(s[1:]), s.numel(), s == (2, 3),
+                      s[-1], list(s)])
+    assert [str(r).replace("ember.", "torch.") for r in reprs[0]] == [str(r) for r in reprs[1]]

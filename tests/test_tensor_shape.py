@@ -38,7 +38,7 @@ CASES = {
     "cat_neg": lambda x: _L(x).cat([x, x[:, :1]], -2), "hstack": lambda x: _L(x).hstack([x, x]),
     "vstack": lambda x: _L(x).vstack([x[0], x[1]]), "t_1d": lambda x: x[0, 0].t(),
     "T_3d": lambda x: x.permute(2, 1, 0), "view_as": lambda x: x.flatten().view_as(x),
-    "reshape_as": lambda x: x.t().reshape_as(x) if False else x.transpose(0, 2).reshape_as(x),
+    "reshape_as": lambda x: x.transpose(0, 2).reshape_as(x),
     "broadcast_to": lambda x: x[:, :1].broadcast_to(2, 3, 4), "ravel": lambda x: x.transpose(0, 1).ravel(),
     "swapdims": lambda x: x.swapdims(0, 2), "movedim": lambda x: x.movedim(0, -1),
 }
@@ -85,3 +85,17 @@ def test_shape_errors_like_torch(name):
         f(torch, torch.tensor(A))
     with pytest.raises(type(te.value)):
         f(ember, ember.tensor(A))
+
+
+def test_argument_forms_like_torch():
+    for L in (ember, torch):
+        x = L.tensor(A)
+        forms = [x.flip(0, 2), x.flip([0, 2]), x.flip(dims=(0, 2)), L.flip(x, (0, 2)),
+                 L.flip(x, dims=[0, 2])]
+        assert all(f.tolist() == forms[0].tolist() for f in forms)
+        perms = [x.permute(2, 0, 1), x.permute((2, 0, 1)), x.permute(dims=[2, 0, 1]),
+                 L.permute(x, (2, 0, 1))]
+        assert all(p.tolist() == perms[0].tolist() for p in perms)
+        assert x.view(4, 6).tolist() == x.view((4, 6)).tolist() == x.view([4, 6]).tolist()
+        assert x.repeat(1, 2, 1).shape == x.repeat((1, 2, 1)).shape == (2, 6, 4)
+        assert x.expand(2, 2, 3, 4).shape == x.expand((2, 2, 3, 4)).shape

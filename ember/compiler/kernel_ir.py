@@ -346,6 +346,11 @@ def verify(k: Kernel) -> Kernel:
             if k.inner and not any(st.access.strides[no:]) and varies_inner(k, st.value):
                 err(f"{what}: element-level value stored to a row-level location "
                     f"(inner strides are 0): every inner element would race for it")
+            row = k.inner and not any(st.access.strides[no:])
+            for d, (s_, n_) in enumerate(zip(st.access.strides, space)):
+                if s_ == 0 and n_ > 1 and not (row and d >= no):
+                    err(f"{what}: store to {p.name!r} has stride 0 along axis {d} (extent "
+                        f"{n_}): several iterations would write one element")
         else:
             err(f"{what}: not a Reduce or Store")
     return k
@@ -618,3 +623,44 @@ def verify_matmul(mm: Matmul) -> Matmul:
             err(f"operand {which} has strides ({getattr(mm, which).row_stride}, "
                 f"{getattr(mm, which).col_stride}) with no unit stride: copy it first")
     return mm
+
+
+# ------------------------------------------------------------------ entry points
+
+@dataclass(frozen=True)
+class Entry:
+    """One native entry point running several kernels/externs in order:
+    ``void name(void **buffers)``; call i runs ``calls[i][0]`` with the buffers at the
+    indices ``calls[i][1]`` as its params. A compiled graph becomes one call from Python
+    (pointers bound once), with the small kernels inlined into it by LLVM."""
+    name: str
+    buffers: tuple          # Params describing the buffer table
+    calls: tuple            # ((callee name, (buffer index, ...)), ...)
+
+    def signature(self):
+        return {"name": self.name, "kind": "entry",
+                "params": [{"name": p.name, "dtype": p.dtype, "shape": list(p.shape),
+                            "role": p.role} for p in self.buffers]}
+
+
+def verify_entry(e: Entry, callees: dict) -> Entry:
+    """``callees``: name -> Kernel or Matmul defined in the same module."""
+    def err(msg):
+        raise KernelIRError(f"entry {e.name!r}: {msg}")
+    for i, (callee, idx) in enumerate(e.calls):
+        k = callees.get(callee)
+        if k is None:
+            err(f"call {i}: no kernel named {callee!r} in this module")
+        if len(idx) != len(k.params):
+            err(f"call {i} ({callee}): {len(idx)} buffers for {len(k.params)} params")
+        for j, p in zip(idx, k.params):
+            if not 0 <= j < len(e.buffers):
+                err(f"call {i} ({callee}): buffer index {j} out of range")
+            buf = e.buffers[j]
+            if buf.dtype != p.dtype or numel(buf.shape) != numel(p.shape):
+                err(f"call {i} ({callee}): param {p.name!r} is {p.dtype}{list(p.shape)}, "
+                    f"buffer {buf.name!r} is {buf.dtype}{list(buf.shape)}")
+            if p.role != "in":
+                if buf.role == "in":
+                    err(f"call {i} ({callee}) writes input buffer {buf.name!r}")
+    return e

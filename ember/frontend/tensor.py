@@ -32,6 +32,8 @@ class Tensor:
         """``Tensor(list|ndarray)`` copies data (float32 by default, like torch.Tensor);
         ``Tensor(*sizes)`` makes an uninitialised tensor of that size."""
         from .creation import _tensor_data
+        if len(args) == 1 and isinstance(args[0], Size):   # Tensor(x.shape): a size
+            args = tuple(args[0])
         if len(args) == 1 and not isinstance(args[0], int):
             arr, dt = _tensor_data(args[0], dtype or _default_float())
         else:
@@ -292,6 +294,7 @@ class Tensor:
         dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)   # one (row-major) layout only
         if kwargs:
             raise TypeError(f"to(): unexpected arguments {sorted(kwargs)}")
         for a in args:
@@ -324,6 +327,14 @@ class Tensor:
     def type(self, dtype=None):
         if dtype is None:
             return f"ember.{_TYPE_NAMES.get(self.dtype, 'Tensor')}"
+        if isinstance(dtype, str):   # "ember.FloatTensor" / "torch.LongTensor"
+            name = dtype.rsplit(".", 1)[-1]
+            match = [d for d, n in _TYPE_NAMES.items() if n == name]
+            if not match:
+                raise ValueError(f"type(): invalid type {dtype!r}")
+            dtype = match[0]
+        elif not isinstance(dtype, D.DType) and hasattr(dtype, "_dtype"):
+            dtype = dtype._dtype     # ember.FloatTensor and friends
         return self.to(dtype)
 
 
@@ -359,6 +370,12 @@ class Size(tuple):
     def __getitem__(self, item):
         r = tuple.__getitem__(self, item)
         return Size(r) if isinstance(item, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
 
 
 def _wrap_dim(dim, ndim, op="dim"):

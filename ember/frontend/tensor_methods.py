@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..ops import dtypes as D
 from . import functional as F
 from . import random as R
+from .autograd.graph import rename_grad_fn
 from .functional.inplace import make_inplace
 from .tensor import Tensor
 
@@ -99,6 +100,14 @@ def _creation():
     return creation
 
 
+def _shape_inplace_name(name, args):
+    if name == "squeeze":
+        return "SqueezeBackward3" if not args else \
+            "SqueezeBackward4" if isinstance(args[0], int) else "SqueezeBackward5"
+    return {"t": "TBackward1", "transpose": "TransposeBackward1",
+            "unsqueeze": "UnsqueezeBackward1"}[name]
+
+
 def _shape_inplace(name):
     """``t_``/``transpose_``/``squeeze_``/``unsqueeze_``: x takes the view's shape, data and
     history (PyTorch changes the metadata of x itself)."""
@@ -109,10 +118,12 @@ def _shape_inplace(name):
         if x._requires_grad and x.grad_fn is None and grad_mode.STATE.enabled:
             raise RuntimeError(f"{name}_: a leaf Variable that requires grad is being used in "
                                f"an in-place operation.")
+        old = x.grad_fn
         y = fn(x, *args)
         x._data = y._data
         if y._requires_grad:
             x.grad_fn, x._output_nr, x._requires_grad = y.grad_fn, y._output_nr, True
+            rename_grad_fn(x, _shape_inplace_name(name, args), old)
         if x._base is not None:
             x._view_chain = y._view_chain
         return x

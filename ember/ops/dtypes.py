@@ -108,5 +108,6 @@ def finfo(d: DType):
 
 def require_known(d: DType):
     if d.np is None:
-        raise NotImplementedError(f"{d!r} storage needs the ml_dtypes package (pip install ml_dtypes)")
+        raise NotImplementedError(f"{d!r} storage needs the ml_dtypes package "
+                                  f"(pip install ml_dtypes)")
     return d

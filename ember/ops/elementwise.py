@@ -78,6 +78,12 @@ def _erf_vjp(g, out, x):
     return (L.mul(g, d),)
 
 
+def _sign_kernel(xp, x):
+    if x.dtype.kind in "fV":  # sign(nan) = 0, as PyTorch
+        return xp.where(xp.isnan(x), xp.zeros((), x.dtype), xp.sign(x))
+    return xp.sign(x)
+
+
 def _round_kernel(xp, x):  # round half to even, as torch.round
     return xp.round(x)
 
@@ -99,7 +105,7 @@ UNARY = [
     ("erf", lambda xp, x: xp.erf(x), _erf_vjp, _FLOAT, False, "error function"),
     ("abs", _k("abs"), lambda g, out, x: (L.mul(g, L.sign(x)),), _NUMERIC, False,
      "|x|; abs'(0) = 0 as in PyTorch"),
-    ("sign", _k("sign"), _zero_grad, _NUMERIC, False, "sign(x) in {-1, 0, 1}"),
+    ("sign", _sign_kernel, _zero_grad, _NUMERIC, False, "sign(x) in {-1, 0, 1}; sign(nan) = 0"),
     ("floor", _k("floor"), _zero_grad, _NUMERIC, False, "round toward -inf"),
     ("ceil", _k("ceil"), _zero_grad, _NUMERIC, False, "round toward +inf"),
     ("round", _round_kernel, _zero_grad, _NUMERIC, False, "round half to even"),

@@ -1,7 +1,7 @@
 """Loading native code and calling kernels, with ctypes only (no llvmlite, no compiler).
 
-* ``load_shared(code)``: dlopen a shared library from bytes (an anonymous memfd, so nothing
-  is left on disk), returning a ``SymbolSource``;
+* ``load_shared(code)``: dlopen a shared library from bytes (a unique temporary file,
+  unlinked at once), returning a ``SymbolSource``;
 * ``bind_slots(src)``: fill the library's slots (abi.py) with BLAS and libgomp addresses
   and the thread count;
 * ``KernelCallable``: a kernel with its signature; ``kernel(*arrays)`` checks every array
@@ -15,12 +15,14 @@ from __future__ import annotations
 import ctypes
 import os
 import tempfile
+import uuid
 
 import numpy as np
 
 from . import abi, blas, parallel
 
 _KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+_KEEP_FDS = []
 
 
 class NativeError(RuntimeError):
@@ -51,22 +53,31 @@ class SymbolSource:
 
 
 def load_shared(code: bytes, name="ember-kernels") -> SymbolSource:
-    """dlopen a shared library given as bytes (memfd on Linux, else a temp file)."""
-    path, fd = None, None
-    if hasattr(os, "memfd_create"):
-        fd = os.memfd_create(name, 0)
-        os.write(fd, code)
-        path = f"/proc/self/fd/{fd}"
-    else:  # pragma: no cover - non-Linux
-        f = tempfile.NamedTemporaryFile(suffix=".so", delete=False)
-        f.write(code)
-        f.close()
-        path = f.name
+    """dlopen a shared library given as bytes.
+
+    glibc returns an already-loaded library when the *path* matches one loaded before, so
+    every load needs a path never used before: a uniquely named temporary file, unlinked
+    right after dlopen (the mapping keeps its inode alive, so the inode cannot be reused
+    either). Where the temp dir is mounted noexec, an anonymous memfd is used instead and
+    its descriptor kept open for good (so /proc/self/fd/N is never reused)."""
+    fd, path = tempfile.mkstemp(prefix=f"{name}-{uuid.uuid4().hex}-", suffix=".so")
     try:
-        lib = ctypes.CDLL(path, mode=os.RTLD_LOCAL | os.RTLD_NOW)
+        with os.fdopen(fd, "wb") as f:
+            f.write(code)
+        try:
+            lib = ctypes.CDLL(path, mode=os.RTLD_LOCAL | os.RTLD_NOW)
+        except OSError:
+            if not hasattr(os, "memfd_create"):
+                raise
+            mfd = os.memfd_create(name, 0)
+            os.write(mfd, code)
+            _KEEP_FDS.append(mfd)
+            lib = ctypes.CDLL(f"/proc/self/fd/{mfd}", mode=os.RTLD_LOCAL | os.RTLD_NOW)
     finally:
-        if fd is not None:
-            os.close(fd)  # the mapping keeps the code alive
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
     def fa(sym):
         try:

@@ -4,24 +4,31 @@
 call with torch; references are numpy in float64."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from . import refs
 from .sampling import BINARY_SHAPES, Sample, arr
 from .spec import (ALL, FLOATS, INTS, NUMERIC, SIGNED, OpSpec, binary, binary_samples,
-                   scalar_samples, unary, unary_samples)
+                   scalar_samples, unary)
 
 _FI = FLOATS + ("int32", "int64", "bool")     # float functions also take ints and bools
 _EDGE = ([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0],)
 
 
+_SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30, 88.0, -88.0, 1e30, -1e30]
+
+
 def _u(name, ref, low=-2.0, high=2.0, dtypes=_FI, **kw):
+    # every float function also meets nan, infinities, signed zeros and huge/tiny values
+    kw["extra"] = tuple(kw.get("extra", ())) + (_SPECIAL,)
     if kw.get("out_dtype", "float") == "float":  # the float function of an int or bool input
         ref = (lambda f: lambda x: f(np.asarray(x, np.float64)))(ref)
     return unary(name, lambda m, x, _n=name: getattr(m, _n)(x), ref, low=low, high=high,
                  dtypes=dtypes, **kw)
+
+
+def _sign_ref(x):
+    return np.where(np.isnan(x), 0, np.sign(x)).astype(x.dtype)  # torch: sign(nan) = 0
 
 
 def _sigmoid(x):
@@ -42,10 +49,10 @@ UNARY = [
     _u("logit", lambda x: np.log(x / (1 - x)), 0.05, 0.95, dtypes=FLOATS),
     _u("neg", np.negative, dtypes=NUMERIC, out_dtype="same"),
     _u("abs", np.abs, dtypes=NUMERIC, out_dtype="same", avoid=(0.0,)),
-    _u("sign", np.sign, dtypes=NUMERIC, out_dtype="same"),
-    _u("sgn", np.sign, dtypes=NUMERIC, out_dtype="same"),
+    _u("sign", _sign_ref, dtypes=NUMERIC, out_dtype="same"),
+    _u("sgn", _sign_ref, dtypes=NUMERIC, out_dtype="same"),
     _u("square", np.square, dtypes=NUMERIC, out_dtype="same"),
-    _u("relu", lambda x: np.where(x > 0, x, 0).astype(x.dtype), dtypes=NUMERIC, out_dtype="same",
+    _u("relu", lambda x: np.where(x <= 0, 0, x).astype(x.dtype), dtypes=NUMERIC, out_dtype="same",
        avoid=(0.0,)),
     _u("floor", np.floor, dtypes=NUMERIC, out_dtype="same", avoid=(-2, -1, 0, 1, 2)),
     _u("ceil", np.ceil, dtypes=NUMERIC, out_dtype="same", avoid=(-2, -1, 0, 1, 2)),
@@ -169,12 +176,17 @@ BINARY = [
     OpSpec("rpow_scalar", lambda m, x, s: m.pow(s, x), lambda x, s: np.power(s, x),
            scalar_samples((2.0, 0.5)), dtypes=FLOATS),
     OpSpec("float_power", lambda m, a, b: m.float_power(a, b), np.power,
-           lambda rng, dtype: [Sample((arr(rng, (2, 3), dtype, 0.2, 2), arr(rng, (3,), dtype, -1, 2)))],
+           lambda rng, dtype: [Sample((arr(rng, (2, 3), dtype, 0.2, 2),
+                                       arr(rng, (3,), dtype, -1, 2)))],
            dtypes=FLOATS, out_dtype="float64"),
     _b("maximum", np.maximum, dtypes=ALL, ties=True),
     _b("minimum", np.minimum, dtypes=ALL, ties=True),
     _b("hypot", np.hypot, dtypes=FLOATS, avoid_b=(0.0,)),
-    _b("logaddexp", np.logaddexp, dtypes=FLOATS, low=-30, high=30),
+    OpSpec("logaddexp", lambda m, a, b: m.logaddexp(a, b), np.logaddexp,
+           lambda rng, d: binary_samples(-30, 30, ties=True)(rng, d) + [Sample((
+               np.array([-np.inf, np.inf, -np.inf, 1.0, np.inf], d),
+               np.array([-np.inf, np.inf, 2.0, np.inf, -np.inf], d)), desc="edge")],
+           grad=(0, 1)),
     OpSpec("lerp", lambda m, a, b, w: m.lerp(a, b, w), lambda a, b, w: a + w * (b - a),
            _lerp_samples, grad=(0, 1, 2)),
     OpSpec("lerp_scalar", lambda m, a, b, s: m.lerp(a, b, s), lambda a, b, s: a + s * (b - a),

@@ -28,15 +28,18 @@ def _logsigmoid(x):
 def _act(name, ref, low=-3.0, high=3.0, avoid=(), extra=(), **kw):
     def op(m, x, _n=name, _kw=tuple(kw.pop("call_kw", {}).items())):
         return getattr(m.nn.functional, _n)(x, **dict(_kw))
+    # no infinities: torch itself gives nan for gelu(inf) in float32 and hardswish(-inf)
+    special = ([np.nan, 0.0, -0.0, 1e-30, -1e-30, 88.0, -88.0],)
     return unary(f"nn.{name}" + kw.pop("suffix", ""), op, ref, low=low, high=high, avoid=avoid,
-                 extra=extra, dtypes=FLOATS, out_dtype="same", **kw)
+                 extra=tuple(extra) + special, dtypes=FLOATS, out_dtype="same", **kw)
 
 
 _BIG = ([-60.0, -25.0, 0.0, 25.0, 60.0],)
 
 SPECS = [
     _act("gelu", lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2)))),
-    _act("gelu", lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))),
+    _act("gelu", lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi)
+                                                  * (x + 0.044715 * x ** 3))),
          call_kw={"approximate": "tanh"}, suffix="_tanh"),
     _act("silu", lambda x: x * 0.5 * (1 + np.tanh(0.5 * x)), extra=_BIG),
     _act("softplus", _softplus, -30, 30, avoid=(20.0,), extra=_BIG),

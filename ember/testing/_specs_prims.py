@@ -5,8 +5,6 @@ operands, sorted axes for reductions); broadcasting and promotion are dispatch's
 are tested through the composites."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from . import refs
@@ -46,8 +44,12 @@ def _same_shape(low=-2.0, high=2.0, low_b=None, high_b=None, avoid_b=(), n=2, ti
     return gen
 
 
+_SPECIAL = ([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30, 88.0, -88.0, 1e30, -1e30],)
+
+
 def _unary(name, ref, low=-2.0, high=2.0, avoid=(), dtypes=FLOATS, grad=(0,), out="same", **kw):
-    return _prim(name, ref, unary_samples(low, high, avoid, shapes=_ELEM_SHAPES), dtypes=dtypes,
+    return _prim(name, ref, unary_samples(low, high, avoid, shapes=_ELEM_SHAPES, extra=_SPECIAL),
+                 dtypes=dtypes,
                  grad=grad, out_dtype=out, **kw)
 
 
@@ -78,7 +80,7 @@ ELEMENTWISE = [
     _unary("tanh", np.tanh, -3, 3),
     _unary("erf", refs.erf_ref, -3, 3),
     _unary("abs", np.abs, avoid=(0.0,), dtypes=NUMERIC),
-    _unary("sign", np.sign, dtypes=NUMERIC),
+    _unary("sign", lambda x: np.where(np.isnan(x), 0, np.sign(x)).astype(x.dtype), dtypes=NUMERIC),
     _unary("floor", np.floor, dtypes=NUMERIC, avoid=(-2, -1, 0, 1, 2)),
     _unary("ceil", np.ceil, dtypes=NUMERIC, avoid=(-2, -1, 0, 1, 2)),
     _unary("round", np.round, dtypes=NUMERIC, avoid=(-1.5, -0.5, 0.5, 1.5)),

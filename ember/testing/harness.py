@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-_FLOAT_KINDS = "f"
-
-
 def is_float(np_dtype):
     """numpy floats, and ml_dtypes' bfloat16 (whose numpy kind is 'V')."""
     np_dtype = np.dtype(np_dtype)
@@ -64,18 +61,29 @@ def reference(spec, sample):
     return [np.asarray(x) for x in (r if isinstance(r, (tuple, list)) else (r,))]
 
 
-def run(spec, sample, fn=None):
-    """Run ``fn`` (default: the spec's eager ember fn) on fresh tensors; the results."""
+def strided(a):
+    """``a`` as a non-contiguous ember view (every other element of a wider tensor)."""
+    import ember
+    if a.ndim == 0 or a.size == 0:
+        return to_ember(a)
+    wide = np.zeros(a.shape[:-1] + (a.shape[-1] * 2,), a.dtype)
+    wide[..., ::2] = a
+    return ember.from_numpy(wide)[..., ::2]
+
+
+def run(spec, sample, fn=None, make=to_ember):
+    """Run ``fn`` (default: the spec's eager ember fn) on fresh tensors built by ``make``
+    from the sample's arrays; the results as a list."""
     fn = fn or spec.fn
-    return outputs(fn(*(to_ember(a) for a in sample.args), **sample.kwargs))
+    return outputs(fn(*(make(a) for a in sample.args), **sample.kwargs))
 
 
-def check_values(spec, sample, dtype_name, fn=None, tol=None):
+def check_values(spec, sample, dtype_name, fn=None, tol=None, make=to_ember):
     """Compare ``fn`` (default: eager) with the reference. ``tol`` = (rtol, atol) overrides
     the spec's tolerance; its atol is then relative to the largest reference magnitude
     (for 2-byte floats, whose rounding error scales with the values)."""
     import ember
-    got = run(spec, sample, fn)
+    got = run(spec, sample, fn, make)
     ref = reference(spec, sample)
     where = f"{spec.name} {sample!r} [{dtype_name}]"
     assert len(got) == len(ref), f"{where}: {len(got)} outputs, reference has {len(ref)}"
@@ -86,7 +94,8 @@ def check_values(spec, sample, dtype_name, fn=None, tol=None):
             assert arr.dtype == g.dtype.np, f"{where}: storage {arr.dtype} but dtype {g.dtype}"
             want = expected_dtype(rules[i] if i < len(rules) else None, dtype_name)
             if want is not None:
-                assert g.dtype.name == want, f"{where}: output {i} dtype {g.dtype.name}, expected {want}"
+                assert g.dtype.name == want, \
+                    f"{where}: output {i} dtype {g.dtype.name}, expected {want}"
             dt = g.dtype.name
         else:
             arr, dt = np.asarray(g), None
@@ -97,6 +106,9 @@ def check_values(spec, sample, dtype_name, fn=None, tol=None):
             if tol is not None and r.size:
                 finite = np.abs(r[np.isfinite(r)].astype(np.float64))
                 atol *= max(1.0, float(finite.max()) if finite.size else 1.0)
+            # the exact result rounded to the result dtype (overflow to inf, underflow to 0)
+            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+                r = r.astype(arr.dtype).astype(np.float64) if r.dtype.kind == "f" else r
             np.testing.assert_allclose(arr.astype(np.float64), r.astype(np.float64), rtol=rtol,
                                        atol=atol, equal_nan=True, err_msg=where)
         else:
@@ -138,7 +150,8 @@ def vjp_check(f, arrays, grad_pos, rng, *, eps=1e-6, rtol=1e-5, atol=1e-7, out_p
         else:
             with ember.no_grad():
                 o = outputs(f(*(to_ember(a) for a in xs)))
-        return sum(float(np.sum(o[i].detach().numpy().astype(np.float64) * v)) for i, v in zip(sel, vs))
+        return sum(float(np.sum(o[i].detach().numpy().astype(np.float64) * v))
+                   for i, v in zip(sel, vs))
 
     for gi, pos in zip(grads, grad_pos):
         ana = np.zeros(arrays[pos].shape) if gi is None else gi.detach().numpy()
@@ -159,7 +172,7 @@ def vjp_check(f, arrays, grad_pos, rng, *, eps=1e-6, rtol=1e-5, atol=1e-7, out_p
 
 
 def grad_arrays(sample):
-    return [a.astype(np.float64) if a.dtype.kind in _FLOAT_KINDS else a for a in sample.args]
+    return [a.astype(np.float64) if is_float(a.dtype) else a for a in sample.args]
 
 
 def grad_positions(spec, sample):
@@ -175,7 +188,8 @@ def grad_samples(spec, rng):
 
 def check_vjp(spec, sample, rng):
     kw = sample.kwargs
-    vjp_check(lambda *ts: spec.fn(*ts, **kw), grad_arrays(sample), grad_positions(spec, sample), rng,
+    vjp_check(lambda *ts: spec.fn(*ts, **kw), grad_arrays(sample),
+              grad_positions(spec, sample), rng,
               eps=spec.fd_eps, rtol=spec.grad_tol[0], atol=spec.grad_tol[1],
               out_pos=spec.grad_outputs, where=f"{spec.name} {sample!r}")
 

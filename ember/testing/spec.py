@@ -79,14 +79,15 @@ def unary_samples(low=-2.0, high=2.0, avoid=(), shapes=UNARY_SHAPES, extra=()):
         out = [Sample((arr(rng, s, dtype, low, high, avoid),)) for s in shapes]
         for values in extra:  # hand-picked points (edge cases), where representable
             a = np.asarray(values)
-            if np.dtype(dtype).kind == "f" or (np.all(np.isfinite(a)) and np.all(np.mod(a, 1) == 0)):
+            integral = np.all(np.isfinite(a)) and np.all(np.mod(a, 1) == 0)
+            if is_float_dtype(dtype) or integral:
                 out.append(Sample((a.astype(dtype),), desc="edge"))
         return out
     return gen
 
 
 def binary_samples(low=-2.0, high=2.0, low_b=None, high_b=None, avoid_b=(), shapes=BINARY_SHAPES,
-                   ties=False):
+                   ties=False, special=True):
     low_b = low if low_b is None else low_b
     high_b = high if high_b is None else high_b
 
@@ -99,8 +100,19 @@ def binary_samples(low=-2.0, high=2.0, low_b=None, high_b=None, avoid_b=(), shap
         if ties:  # equal operands: tie-breaking in the values (gradients are tested apart)
             a = arr(rng, (2, 3), dtype, low, high)
             out.append(Sample((a, a.copy()), desc="ties"))
+        if special and is_float_dtype(dtype):  # every pair of special values
+            sp = np.array(SPECIAL_PAIR_VALUES)
+            a, b = np.repeat(sp, sp.size).astype(dtype), np.tile(sp, sp.size).astype(dtype)
+            out.append(Sample((a, b), desc="edge"))
         return out
     return gen
+
+
+SPECIAL_PAIR_VALUES = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 1e30, 1e-30]
+
+
+def is_float_dtype(dtype):
+    return np.dtype(dtype).kind == "f" or np.dtype(dtype).name == "bfloat16"
 
 
 def scalar_samples(values, low=-2.0, high=2.0, avoid=(), shapes=((2, 3), (), (4,))):
@@ -113,7 +125,7 @@ def scalar_samples(values, low=-2.0, high=2.0, avoid=(), shapes=((2, 3), (), (4,
 
 def reduce_samples(dims=(None, 0, -1, (0, 2)), keepdims=(False, True), low=-2.0, high=2.0,
                    shapes=((2, 3, 4),), extra_shapes=((), (3,), (0, 3)), extra_dims=(None, 0),
-                   distinct=False, dim_name="dim", with_keepdim=True):
+                   distinct=False, dim_name="dim", with_keepdim=True, special=True):
     from .sampling import distinct as _distinct
 
     def make(rng, s, dtype):
@@ -129,6 +141,11 @@ def reduce_samples(dims=(None, 0, -1, (0, 2)), keepdims=(False, True), low=-2.0,
                     if k is not None:
                         kw["keepdim"] = k
                     out.append(Sample((make(rng, s, dtype),), kw))
+        if special and is_float_dtype(dtype):  # nan, infinities and signed zeros
+            e = np.array([[1.0, np.nan, 3.0, 0.5], [np.inf, -np.inf, 2.0, 1.0],
+                          [0.0, -0.0, 5.0, -1.0]], dtype)
+            for d in [d for d in (None, 1) if d in dims] or [dims[0]]:
+                out.append(Sample((e,), {} if d is None else {dim_name: d}, "edge"))
         for s in extra_shapes:
             for d in extra_dims:
                 if d is not None and (len(s) == 0 and d not in (0, -1)):
@@ -141,10 +158,6 @@ def reduce_samples(dims=(None, 0, -1, (0, 2)), keepdims=(False, True), low=-2.0,
 
 # ------------------------------------------------------------ constructors
 
-def _np_keepdim(res, x, dim, keepdim):
-    return res
-
-
 def unary(name, op, ref, *, low=-2.0, high=2.0, avoid=(), dtypes=FLOATS, out_dtype="float",
           grad=(0,), extra=(), **kw):
     return OpSpec(name, op, ref, unary_samples(low, high, avoid, extra=extra), dtypes=dtypes,
@@ -155,11 +168,6 @@ def binary(name, op, ref, *, low=-2.0, high=2.0, low_b=None, high_b=None, avoid_
            dtypes=FLOATS, out_dtype="same", grad=(0, 1), ties=False, **kw):
     return OpSpec(name, op, ref, binary_samples(low, high, low_b, high_b, avoid_b, ties=ties),
                   dtypes=dtypes, out_dtype=out_dtype, grad=grad, **kw)
-
-
-def np_axis(dim):
-    """A torch ``dim`` argument as numpy's ``axis``."""
-    return tuple(dim) if isinstance(dim, list) else dim
 
 
 def reduction(name, op, ref, *, dtypes=FLOATS, out_dtype="same", grad=(0,), **sample_kw):

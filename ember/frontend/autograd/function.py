@@ -61,6 +61,11 @@ class Function(metaclass=_FunctionMeta):
                                   "autograd.Function.")
 
     @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Override (with a ``forward`` that takes no ctx) to save state separately."""
+        raise NotImplementedError("setup_context is not overridden")
+
+    @staticmethod
     def backward(ctx, *grad_outputs):
         raise NotImplementedError("You must implement either the backward or vjp method for "
                                   "your custom autograd.Function to use it with backward mode AD.")
@@ -71,7 +76,12 @@ class Function(metaclass=_FunctionMeta):
         ctx = FunctionCtx()
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         with grad_mode.no_grad():
-            outputs = cls.forward(ctx, *args, **kwargs)
+            if cls.setup_context is not Function.setup_context:
+                # PyTorch 2 style: forward(*args) without ctx, then setup_context
+                outputs = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, outputs)
+            else:
+                outputs = cls.forward(ctx, *args, **kwargs)
         is_tuple = isinstance(outputs, tuple)
         outs = outputs if is_tuple else (outputs,)
         if not (grad_mode.STATE.enabled and any(ctx.needs_input_grad)):

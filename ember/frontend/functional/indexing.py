@@ -150,7 +150,7 @@ def _basic(x, entries):
         dim += 1
     if tuple(starts) != (0,) * y.ndim or tuple(stops) != tuple(y.shape) or any(s != 1 for s in steps):
         y = S.make_view(y, "slice", starts=tuple(starts), stops=tuple(stops), steps=tuple(steps))
-    elif y is x:
+    elif y is x and not adv:   # x[...] is a new view of all of x
         y = S._alias(x)
     if drop:
         y = S.make_view(y, "reshape", shape=tuple(n for i, n in enumerate(y.shape) if i not in drop))
@@ -261,12 +261,12 @@ def setitem(x, idx, value):
             and (not isinstance(value, Tensor) or value.ndim == 0):
         mask = entries[0]
         return inplace_apply(x, lambda src: _cast_like(M.where(mask, value, src), src),
-                             "index_put_", others)
+                             "index_put_", others, "IndexPutBackward0")
     y, adv = _basic(x, entries)
     if not adv:
         return inplace_apply(y, lambda src: _fill_like(src, value), "copy_", others)
     return inplace_apply(y, lambda src: index_put_functional(src, adv, value, False),
-                         "index_put_", others)
+                         "index_put_", others, "IndexPutBackward0")
 
 
 def _cast_like(v, like):
@@ -320,7 +320,7 @@ def index_put_(x, indices, values, accumulate=False):
     y, adv = _basic(x, entries)
     others = (values,) if isinstance(values, Tensor) else ()
     return inplace_apply(y, lambda src: index_put_functional(src, adv, values, accumulate),
-                         "index_put_", others) \
+                         "index_put_", others, "IndexPutBackward0") \
         if adv else inplace_apply(y, lambda src: _fill_like(src, values), "index_put_", others)
 
 

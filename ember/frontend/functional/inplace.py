@@ -17,6 +17,7 @@ import numpy as np
 from ...ops import PRIMITIVES as P, bind
 from ...ops import dtypes as D
 from ..autograd import grad_mode
+from ..autograd.graph import rename_grad_fn
 from ...ops import current_interpreter
 from ..dispatch import EAGER, Tensor, broadcast_to, cast
 
@@ -86,8 +87,10 @@ def _conform(x, result, op):
     return result
 
 
-def inplace_apply(x, fn, op="in-place operation", others=()):
-    """Run ``fn(x_before) -> new value`` and store it into x. Returns x."""
+def inplace_apply(x, fn, op="in-place operation", others=(), grad_name=None):
+    """Run ``fn(x_before) -> new value`` and store it into x. Returns x. ``grad_name``
+    is PyTorch's name for x's new grad_fn when x is not a view (``CopySlices`` and
+    ``AsStridedBackward0`` name the base's and the view's when it is)."""
     if current_interpreter() is not EAGER:   # tracing: a functional rebinding, no write
         return _inplace_traced(x, fn, op, others)
     _check_target(x, op)
@@ -110,6 +113,8 @@ def inplace_apply(x, fn, op="in-place operation", others=()):
             x.grad_fn = result.grad_fn
             x._output_nr = result._output_nr
             x._requires_grad = True
+            if grad_name is not None:
+                rename_grad_fn(x, grad_name, old)
             refresh_views(x, None)
         else:
             _rebase_view(x, result)
@@ -152,6 +157,7 @@ def refresh_views(base, skip):
         v.grad_fn = t.grad_fn
         v._output_nr = t._output_nr
         v._requires_grad = t._requires_grad
+        rename_grad_fn(v, "AsStridedBackward0")
     views[:] = live
 
 
@@ -182,12 +188,14 @@ def _rebase_view(x, result):
     base.grad_fn = new_base.grad_fn
     base._output_nr = 0
     base._requires_grad = True
+    rename_grad_fn(base, "CopySlices")
     v = new_base
     for name, attrs in x._view_chain:
         v = bind(P[name], v, **attrs)
     x.grad_fn = v.grad_fn
     x._output_nr = 0
     x._requires_grad = True
+    rename_grad_fn(x, "AsStridedBackward0")
 
 
 # ---------------------------------------------------------------- the in-place methods
@@ -214,7 +222,7 @@ def _overwrite(x, src, op, grad_name):
     return x
 
 
-def fill_(x, value):
+def fill_(x, value, *, op="fill_", grad_name="FillBackward2"):
     from ..dispatch import constant
     if isinstance(value, Tensor):
         if value.dim() != 0:
@@ -222,18 +230,27 @@ def fill_(x, value):
                                f"with {value.dim()} dimensions.")
         return _overwrite(x, value, "fill_", "FillBackward3")
     return inplace_apply(x, lambda s: constant(value, tuple(s.shape), s.dtype, s.device),
-                         "fill_")
+                         op, grad_name=grad_name)
 
 
 def zero_(x):
-    return fill_(x, 0)
+    return fill_(x, 0, op="zero_", grad_name="ZeroBackward0")
+
+
+# in-place forms whose PyTorch grad_fn name differs from the functional composite's
+_INPLACE_NAMES = {"clamp": "ClampBackward1", "clip": "ClampBackward1",
+                  "clamp_min": "ClampMinBackward0", "clamp_max": "ClampMaxBackward0",
+                  "masked_fill": "MaskedFillBackward0", "sigmoid": "SigmoidBackward0",
+                  "relu": "ReluBackward0", "rsqrt": "RsqrtBackward0",
+                  "pow": "PowBackward0", "scatter": "ScatterBackward0",
+                  "scatter_add": "ScatterAddBackward0", "lerp": "LerpBackward0"}
 
 
 def make_inplace(fn, name):
     """The in-place form ``x.name_(...)`` of a functional op ``fn(x, ...)``."""
     def method(x, *args, **kwargs):
         return inplace_apply(x, lambda s: fn(s, *args, **kwargs), name + "_",
-                             args + tuple(kwargs.values()))
+                             args + tuple(kwargs.values()), _INPLACE_NAMES.get(name))
     method.__name__ = name + "_"
     method.__doc__ = f"In-place version of ``{name}``."
     return method

@@ -187,8 +187,8 @@ def square(x):
 
 
 def exp2(x):
-    x = _float(x)
-    return exp(mul(x, _math.log(2.0)))
+    # pow, not exp(x * ln 2): rounding x * ln 2 costs |x| ulps (12% at x = 88 in bfloat16)
+    return binary("pow", 2.0, _float(x))
 
 
 def log2(x):
@@ -232,12 +232,20 @@ def logit(x, eps=None):
 
 
 def relu(x):
-    """where(x > 0, x, 0): relu'(0) = 0, as in PyTorch (maximum would split the tie)."""
-    return where(gt(x, 0), x, 0)
+    """where(x <= 0, 0, x): relu'(0) = 0 as in PyTorch (maximum would split the tie), and
+    nan stays nan (a comparison with nan is false)."""
+    return where(le(x, 0), 0, x)
 
 
 def hypot(a, b):
-    return sqrt(add(mul(a, a), mul(b, b)))
+    """sqrt(a^2 + b^2) without overflow or underflow in the squares (scaled by the larger
+    magnitude); an infinite operand gives inf even when the other is nan (C's hypot)."""
+    a, b = abs(a), abs(b)
+    m, n = maximum(a, b), minimum(a, b)
+    safe = where(logical_or(eq(m, 0), isinf(m)), 1.0, m)
+    q = div(n, safe)
+    r = mul(m, sqrt(add(mul(q, q), 1.0)))
+    return where(logical_or(isinf(a), isinf(b)), float("inf"), r)
 
 
 def lerp(start, end, weight):
@@ -246,11 +254,12 @@ def lerp(start, end, weight):
 
 def logaddexp(a, b):
     m = maximum(a, b)
-    return add(m, log1p(exp(neg(abs(sub(a, b))))))
+    # equal operands (also two equal infinities, whose difference is nan) differ by 0
+    d = where(eq(a, b), 0.0, abs(sub(a, b)))
+    return add(m, log1p(exp(neg(d))))
 
 
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
-    import numpy as np
     fi = D.finfo(x.dtype) if x.dtype.category == D.FLOAT else None
     if fi is None:
         return x.clone()

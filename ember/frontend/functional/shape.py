@@ -115,8 +115,8 @@ def ravel(x):
     return reshape(x, (-1,))
 
 
-def permute(x, *dims):
-    dims = _shape_arg(dims)
+def permute(x, *args, dims=None):
+    dims = _shape_arg(args if dims is None else (dims,))
     if len(dims) != x.ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
                            f"not match the length of the desired ordering of dimensions i.e. "
@@ -369,8 +369,8 @@ def vstack(tensors):
     return cat([t if t.ndim >= 2 else reshape(t, (1, -1)) for t in tensors], 0)
 
 
-def flip(x, dims):
-    dims = [dims] if isinstance(dims, int) else list(dims)
+def flip(x, *args, dims=None):
+    dims = list(_shape_arg(args if dims is None else (dims,)))
     axes = tuple(sorted(_wrap_dim(d, x.ndim, "flip") for d in dims))
     return bind(P["flip"], x, axes=axes) if axes else clone(x)
 

@@ -93,3 +93,22 @@ def _loop_gemm(b, mm, fty, pa, pb, pc):
     lj.close()
     lp.close()
     li.close()
+
+
+def render_entry(module, entry):
+    """``void name(void **buffers)``: one stack array of pointers per call, filled from the
+    buffer table, then the callee; LLVM inlines small callees."""
+    fn = ir.Function(module, ir.FunctionType(VOID, [PTR]), entry.name)
+    fn.attributes.add("nounwind")
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    table = fn.args[0]
+    bufs = [b.load(b.gep(table, [_i64(i)], inbounds=True, source_etype=PTR), typ=PTR)
+            for i in range(len(entry.buffers))]
+    width = max((len(idx) for _, idx in entry.calls), default=1)
+    argv = b.alloca(PTR, size=_i64(max(width, 1)))
+    for callee, idx in entry.calls:
+        for slot, j in enumerate(idx):
+            b.store(bufs[j], b.gep(argv, [_i64(slot)], inbounds=True, source_etype=PTR))
+        b.call(module.globals[callee], [argv])
+    b.ret_void()
+    return fn

@@ -25,7 +25,7 @@ from .render import define_slots, render_kernel
 
 
 def kernel_signature(k) -> dict:
-    if isinstance(k, _extern.MatmulCall):
+    if isinstance(k, (_extern.MatmulCall, K.Entry)):
         return k.signature()
     return {"name": k.name, "kind": "kernel",
             "params": [{"name": p.name, "dtype": p.dtype, "shape": list(p.shape),
@@ -37,14 +37,21 @@ def build_ir(kernels, options: _target.CodegenOptions | None = None, name="ember
     seen = set()
     mod = ir.Module(name=name)
     define_slots(mod)
+    callees = {}
     for k in kernels:
         if k.name in seen:
             raise K.KernelIRError(f"two kernels named {k.name!r} in one module")
         seen.add(k.name)
+        if isinstance(k, K.Entry):
+            continue
+        callees[k.name] = k
         if isinstance(k, _extern.MatmulCall):
             _extern.render_matmul(mod, k, options)
         else:
             render_kernel(mod, k, options)
+    for k in kernels:  # entries last: they call the kernels above
+        if isinstance(k, K.Entry):
+            _extern.render_entry(mod, K.verify_entry(k, callees))
     return str(mod)
 
 
@@ -58,10 +65,12 @@ class JitProgram:
         self.ir = build_ir(self.kernels, self.options)
         self.jit = _target.JitModule(self.ir, self.options)
         self.compile_seconds = time.perf_counter() - t0
-        self.lib = _native.SymbolSource(self.jit.function_address, self.jit.global_address)
+        self.lib = _native.SymbolSource(self.jit.function_address, self.jit.global_address,
+                                        keepalive=self.jit)
         _native.bind_slots(self.lib, num_threads=num_threads)
+        # each callable keeps the engine alive: freeing it unmaps the code
         self.callables = {k.name: _native.KernelCallable(self.lib.function(k.name),
-                                                          kernel_signature(k))
+                                                          kernel_signature(k), keepalive=self)
                           for k in self.kernels}
 
     def __getitem__(self, name):

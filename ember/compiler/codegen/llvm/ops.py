@@ -13,7 +13,7 @@ import math
 import llvmlite.ir as ir
 
 from . import vecmath
-from .irutil import COMPUTE, F32, F64, I1, I16, I32, FMath, intrinsic
+from .irutil import COMPUTE, F32, F64, I1, I16, I32, FMath, intrinsic, suffix
 
 FLOAT_UNARY_VM = set(vecmath.FUNCTIONS)
 
@@ -98,10 +98,12 @@ def _f_binary(b, name, x, y):
         return m.mul(x, y)
     if name == "div":
         return m.div(x, y)
-    if name == "maximum":
-        return intrinsic(b, "maximum", x.type, [x, y])
-    if name == "minimum":
-        return intrinsic(b, "minimum", x.type, [x, y])
+    if name in ("maximum", "minimum"):
+        # numpy (= eager) semantics exactly: nan from either side wins, ties return y (so
+        # maximum(-0., 0.) is 0. and maximum(0., -0.) is -0., as np.maximum). The inner
+        # select is one vmaxps/vminps.
+        better = m.gt(x, y) if name == "maximum" else m.lt(x, y)
+        return m.sel(m.isnan(x), x, m.sel(better, x, y))
     if name == "pow":  # general case; constant exponents never get here (pow_const)
         return intrinsic(b, "pow", x.type, [x, y])
     if name == "floordiv":
@@ -300,7 +302,6 @@ def cast(b, x, src, dst):
         if kd == "b":
             return b.fcmp_unordered("!=", x, ir.Constant(x.type, 0.0))
         name = "fptoui.sat" if kd == "u" else "fptosi.sat"
-        from .irutil import suffix
         return intrinsic(b, name, tdst, [x], [suffix(tdst), suffix(x.type)])
     if ks == "b":
         if kd == "f":

@@ -7,8 +7,9 @@ For kernel ``k`` three functions are emitted:
   vectoriser sees unit-stride loads/stores (stride 0 is a broadcast, other strides gathers);
 * ``k(ptr args)``: the public entry (runtime ABI): runs the body on the calling thread, or,
   when the iteration space is large enough and the runtime set a thread count > 1, through
-  the GOMP_parallel slot with a static partition of axis 0 (chunks rounded to 256 rows, so
-  each element takes the same code path whatever the thread count: bitwise reproducible);
+  the GOMP_parallel slot with a static partition of axis 0 (flat elementwise loops in chunks
+  of 256 elements, so each element takes the same code path whatever the thread count:
+  bitwise reproducible; reductions are never split);
 * ``k__omp(ptr data)``: the per-thread function handed to GOMP_parallel.
 
 Reductions follow the kernel IR's documented order: the innermost inner axis in blocks of
@@ -25,7 +26,7 @@ import numpy as np
 from ....runtime import abi
 from ... import kernel_ir as K
 from . import ops
-from .irutil import COMPUTE, F32, I1, I32, I64, PTR, STORAGE, VOID, declare
+from .irutil import COMPUTE, F32, I1, I32, I64, PTR, STORAGE, VOID, intrinsic
 
 _PAR_ALIGN = 256
 
@@ -200,10 +201,12 @@ class KernelRenderer:
         nth = b.sext(b.call(_fnptr(b, b.load(_slot(self.m, abi.OMP_NUM_THREADS, PTR), typ=PTR),
                                    ity), []), I64)
         chunk = b.udiv(b.add(_i64(n0), b.sub(nth, _i64(1))), nth)
-        # round chunks to a multiple of _PAR_ALIGN so partition edges never move an
-        # element between a vector body and a scalar remainder loop
-        chunk = b.mul(b.udiv(b.add(chunk, _i64(_PAR_ALIGN - 1)), _i64(_PAR_ALIGN)),
-                      _i64(_PAR_ALIGN))
+        if len(self.outer) == 1 and not self.inner:
+            # a flat elementwise loop: round chunks to _PAR_ALIGN elements so partition
+            # edges never move an element between the vector body and the scalar
+            # remainder loop (rows of multi-axis kernels always start fresh loops)
+            chunk = b.mul(b.udiv(b.add(chunk, _i64(_PAR_ALIGN - 1)), _i64(_PAR_ALIGN)),
+                          _i64(_PAR_ALIGN))
         lo = b.mul(tid, chunk)
         hi = b.add(lo, chunk)
         hi = b.select(b.icmp_signed("<", hi, _i64(n0)), hi, _i64(n0))
@@ -280,7 +283,6 @@ class KernelRenderer:
             v = ops.cast(b, self.ev(e.args[0], env), e.args[0].dtype, e.dtype)
         elif len(e.args) == 1:
             v = ops.unary(b, e.op, self.ev(e.args[0], env), e.args[0].dtype)
-            v = self._round_half(v, e)
         else:
             x = self.ev(e.args[0], env)
             dt = e.args[0].dtype
@@ -289,15 +291,7 @@ class KernelRenderer:
                 v = ops.pow_const(b, x, float(e.args[1].value), ops.kind_of(dt))
             if v is None:
                 v = ops.binary(b, e.op, x, self.ev(e.args[1], env), dt)
-            v = self._round_half(v, e)
         memo[e] = v
-        return v
-
-    def _round_half(self, v, e):
-        """Half-precision results are rounded to their precision after every op (what
-        eager float16 arithmetic does), except comparisons."""
-        if e.dtype in ("float16", "bfloat16"):
-            return ops.round_to_storage(self.b, v, e.dtype)
         return v
 
     def _store(self, st, env):
@@ -326,8 +320,8 @@ class KernelRenderer:
             if st.op == "prod":
                 return b.fmul(acc, v, flags=("reassoc", "contract")) if kind == "f" \
                     else (b.and_(acc, v) if kind == "b" else b.mul(acc, v))
-            if kind == "f":
-                return ops.binary(b, "maximum" if st.op == "max" else "minimum", acc, v, dt)
+            if kind == "f":  # llvm.maximum: nan-propagating and a vectorisable reduction
+                return intrinsic(b, "maximum" if st.op == "max" else "minimum", ty, [acc, v])
             return ops.binary(b, "maximum" if st.op == "max" else "minimum", acc, v, dt)
 
         def rows(d, iidx, state):
@@ -358,10 +352,7 @@ class KernelRenderer:
 
         init = [ident, ir.Constant(ty, 0.0)] if kahan else [ident]
         out = rows(0, [], init)
-        res = out[0]
-        if dt in ("float16", "bfloat16"):
-            res = ops.round_to_storage(b, res, dt)
-        return res
+        return out[0]
 
     def _argmax(self, st, oidx, ty, kind):
         """First index of the maximum over the flattened inner axes (first nan wins)."""
@@ -434,7 +425,6 @@ def _fnptr(b, ptr, fnty):
 def _callee_for(ptr, fnty):
     return _Callee(ptr, fnty)
 
-
 class _Callee:
     """Duck-types a callee for llvmlite's ``call`` (needs ``.type``/``.function_type``)."""
 
@@ -451,4 +441,4 @@ def render_kernel(module, kernel, options):
     return module
 
 
-__all__ = ["render_kernel", "define_slots", "KernelRenderer", "declare"]
+__all__ = ["render_kernel", "define_slots", "KernelRenderer"]

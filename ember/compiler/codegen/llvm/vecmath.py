@@ -83,15 +83,21 @@ def _exp_parts(m, x, lo, hi):
     return n, r, em1
 
 
-def _exp_f32(b, x):
+def _exp_core(b, x):
+    """exp without the final nan select (nan in gives a finite garbage value): for callers
+    that select nan themselves."""
     m = FMath(b, F32)
     n, _, em1 = _exp_parts(m, x, -104.0, 89.0)
     p = m.add(em1, m.k(1.0))
     ni = b.fptosi(n, m.ity)
     n1 = b.ashr(ni, m.ki(1))
     n2 = b.sub(ni, n1)
-    res = m.mul(m.mul(p, m.pow2i(n1)), m.pow2i(n2))
-    return m.sel(m.isnan(x), x, res)
+    return m.mul(m.mul(p, m.pow2i(n1)), m.pow2i(n2))
+
+
+def _exp_f32(b, x):
+    m = FMath(b, F32)
+    return m.sel(m.isnan(x), x, _exp_core(b, x))
 
 
 def _expm1_f32(b, x):
@@ -164,7 +170,7 @@ def _tanh_f32(b, x):
     z = m.mul(x, x)
     small = m.fma(m.mul(m.horner(z, TANH_P), z), x, x)
     axc = m.sel(m.gt(ax, m.k(9.5)), m.k(9.5), ax)
-    e = _exp_f32(b, m.add(axc, axc))
+    e = _exp_core(b, m.add(axc, axc))
     big = m.sub(m.k(1.0), m.div(m.k(2.0), m.add(e, m.k(1.0))))
     big = m.copysign(big, x)
     res = m.sel(m.lt(ax, m.k(0.625)), small, big)
@@ -174,7 +180,7 @@ def _tanh_f32(b, x):
 
 def _sigmoid_f32(b, x):
     m = FMath(b, F32)
-    e = _exp_f32(b, m.neg(m.fabs(x)))
+    e = _exp_core(b, m.neg(m.fabs(x)))
     pos = m.ge(x, m.k(0.0))
     num = m.sel(pos, m.k(1.0), e)
     d = m.add(m.k(1.0), e)
@@ -194,7 +200,7 @@ def _erf_f32(b, x):
     axc = m.sel(m.gt(ax, m.k(4.0)), m.k(4.0), ax)
     axc = m.sel(m.isnan(ax), m.k(4.0), axc)
     q = m.horner(m.sub(axc, m.k(2.875)), ERF_B2[::-1])
-    far = m.sub(m.k(1.0), m.mul(_exp_f32(b, m.neg(m.mul(axc, axc))), q))
+    far = m.sub(m.k(1.0), m.mul(_exp_core(b, m.neg(m.mul(axc, axc))), q))
     big = m.sel(m.lt(ax, m.k(1.75)), mid, far)
     res = m.sel(m.lt(ax, m.k(0.875)), small, m.copysign(big, x))
     res = m.sel(m.eq(x, m.k(0.0)), x, res)          # keeps -0
