@@ -5,9 +5,9 @@ from .harness import reexec_without_openblas_overrides
 
 reexec_without_openblas_overrides()
 
-from . import dispatch  # noqa: E402
+from . import dispatch, train_eager  # noqa: E402
 
-BENCHMARKS = {"dispatch": dispatch.run}
+BENCHMARKS = {"dispatch": dispatch.run, "train_eager": train_eager.run}
 
 
 def main(argv):

@@ -14,12 +14,10 @@ import sys
 
 import numpy as np
 
+from ember.compiler import kernel_ir as K
+from ember.compiler.codegen.llvm import CodegenOptions, JitProgram
+
 from .harness import measure, reexec_without_openblas_overrides, table
-
-reexec_without_openblas_overrides("bench.llvm_kernels")
-
-from ember.compiler import kernel_ir as K  # noqa: E402
-from ember.compiler.codegen.llvm import CodegenOptions, JitProgram  # noqa: E402
 
 F = "float32"
 
@@ -117,4 +115,5 @@ def threshold():
 
 
 if __name__ == "__main__":
+    reexec_without_openblas_overrides("bench.llvm_kernels")
     main(sys.argv[1:])

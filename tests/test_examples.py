@@ -41,11 +41,11 @@ def test_mlp_classifier_learns():
 
 
 def test_cnn_classifier_learns():
-    r = load("cnn_classifier").main(epochs=3, n_train=512, n_test=128, batch_size=32,
+    r = load("cnn_classifier").main(epochs=3, n_train=384, n_test=128, batch_size=32,
                                     lr=0.05, seed=0, verbose=False)
-    assert r["history"][-1] < 0.5 * r["history"][0]  # seen 0.21-0.40 of the first epoch
-    assert r["test_loss"] < 0.7 * math.log(10)       # seen 0.67-1.15
-    assert r["accuracy"] > 0.5                       # seen 0.72-0.83; chance 0.1
+    assert r["history"][-1] < 0.65 * math.log(10)   # seen 0.68-1.19
+    assert r["test_loss"] < 0.8 * math.log(10)       # seen 0.80-1.63
+    assert r["accuracy"] > 0.45                      # seen 0.62-0.73; chance 0.1
     assert r["restored"][0] == pytest.approx(r["test_loss"], rel=1e-6)
 
 

@@ -133,6 +133,20 @@ def k_reductions():
     ]
 
 
+def k_columns(a=3, r=50, c=300):
+    # reductions over axis 1 of x (a, r, c): contiguous along the kept last axis, strided
+    # along the reduced one -> the column-tile path; plus an int64 column sum
+    ps = (P("x", (a, r, c)), P("i", (r, c), "int64"), P("y", (a, c), role="out"),
+          P("mx", (a, c), role="out"), P("isum", (a, c), "int64", "out"))
+    x = L(ps, 0, (r * c, 1, c))
+    return K.Kernel("reduce_columns", ps, (a, c), (r,), (
+        K.Reduce("s", "sum", x * x), K.Reduce("m", "max", x),
+        K.Reduce("is", "sum", L(ps, 1, (0, 1, c))),
+        S(2, (c, 1, 0), K.AccRef("s", F) / float(r) - K.AccRef("m", F)),
+        S(3, (c, 1, 0), K.AccRef("m", F)),
+        S(4, (c, 1, 0), K.AccRef("is", "int64"))))
+
+
 def k_long_sum(n=200_003):
     ps = (P("x", (n,)), P("s", (1,), role="out"))
     return K.Kernel("reduce_sum_all", ps, (), (n,), (
@@ -192,7 +206,7 @@ def k_pow(n=40):
 
 KERNELS = ([k_chain(), k_bcast_perm(), k_sizes(), k_empty(), k_flip(), k_softmax(6, 37, "fused_softmax"),
             k_softmax(3, 3000, "fused_softmax_long"), k_layernorm(), k_logsoftmax_nll(),
-            k_long_sum(), k_int_ops(), k_int_ops(dt="int64"), k_int_ops(dt="uint8"),
+            k_long_sum(), k_columns(), k_int_ops(), k_int_ops(dt="int64"), k_int_ops(dt="uint8"),
             k_float_divmod(), k_casts(), k_half(), k_f64(), k_pow()] + k_reductions())
 
 
@@ -315,6 +329,20 @@ def test_reductions_strided_and_row_stats(prog, rng):
     np.testing.assert_array_equal(am, np.argmax(r, 1))
     np.testing.assert_allclose(pr, r.astype(np.float64).prod(1), rtol=1e-6)
     np.testing.assert_array_equal(isum, i.sum(1))
+
+
+def test_column_reductions(prog, rng):
+    assert "ctile" in build_ir([k_columns()])           # the column-tile path is taken
+    x = (rng.standard_normal((3, 50, 300)) * 3 + 100).astype(np.float32)
+    x[1, 7, 5] = np.nan
+    i = rng.integers(-10**12, 10**12, (50, 300)).astype(np.int64)
+    y, mx, isum = run(prog, "reduce_columns", x, i)
+    xd = x.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(mx, x.max(1))
+        np.testing.assert_allclose(y, (xd * xd).sum(1) / 50 - xd.max(1), rtol=2e-6)
+    assert np.isnan(y[1, 5]) and np.isnan(mx[1, 5])
+    np.testing.assert_array_equal(isum, np.broadcast_to(i.sum(0), (3, 300)))
 
 
 def test_float32_sum_is_accurate(prog, rng):

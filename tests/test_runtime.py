@@ -418,3 +418,26 @@ def test_two_loaded_artifacts_stay_distinct():
         p["k"](x, y)
         outs.append(float(y[0]))
     assert outs == [2.0, 3.0, 5.0]
+
+
+def test_artifact_for_missing_cpu_features_is_refused(artifact, monkeypatch):
+    from ember.runtime import artifact as art_mod
+    monkeypatch.setattr(art_mod, "cpu_flags", lambda: {"sse2"})
+    if "+avx" not in artifact.header["target"]["features"]:
+        pytest.skip("host code does not need AVX")
+    with pytest.raises(ArtifactError, match="features this machine lacks"):
+        Artifact.from_bytes(artifact.to_bytes()).load()
+
+
+def test_missing_blas_warns_once(monkeypatch):
+    monkeypatch.setattr(blas, "find", lambda refresh=False: None)
+    monkeypatch.setattr(native, "_WARNED", [])
+    with pytest.warns(RuntimeWarning, match="no BLAS library found"):
+        pr = JitProgram([MATMULS[0]], num_threads=1)
+    a, b, c = _inputs(MATMULS[0], np.random.default_rng(3))
+    pr["mm_plain"](a, b, c)
+    np.testing.assert_allclose(c, a.astype(np.float64) @ b, rtol=1e-5, atol=1e-5)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        JitProgram([MATMULS[0]], num_threads=1)     # once per process

@@ -64,6 +64,9 @@ BINARY_OPS = {"add": _N, "sub": _N, "mul": _A, "div": _F, "floordiv": _N, "remai
               "pow": _N, "maximum": _A, "minimum": _A, "and": _B, "or": _B, "xor": _B}
 COMPARE_OPS = ("eq", "ne", "lt", "le", "gt", "ge")
 REDUCE_OPS = ("sum", "prod", "max", "min", "argmax")
+# reduction primitive (ember/ops/reduction.py) -> Reduce op
+PRIMITIVE_REDUCE = {"sum": "sum", "prod": "prod", "reduce_max": "max", "reduce_min": "min",
+                    "argmax": "argmax"}
 ROLES = ("in", "out", "inout")
 
 
@@ -348,7 +351,7 @@ def verify(k: Kernel) -> Kernel:
                     f"(inner strides are 0): every inner element would race for it")
             row = k.inner and not any(st.access.strides[no:])
             for d, (s_, n_) in enumerate(zip(st.access.strides, space)):
-                if s_ == 0 and n_ > 1 and not (row and d >= no):
+                if s_ == 0 and n_ > 1 and numel(space) and not (row and d >= no):
                     err(f"{what}: store to {p.name!r} has stride 0 along axis {d} (extent "
                         f"{n_}): several iterations would write one element")
         else:

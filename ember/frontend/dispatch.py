@@ -153,8 +153,10 @@ def constant(value, shape, dtype, device=CPU):
     """A broadcast constant operand (never a graph input when tracing). Eagerly it is a
     read-only stride-0 view of one element, so it costs no memory at any shape."""
     if current_interpreter() is EAGER:
-        one = np.array(value)  # then astype: out-of-range Python ints wrap, as in PyTorch
-        one = one if one.dtype == dtype.np else one.astype(dtype.np)
+        try:
+            one = np.array(value, dtype=dtype.np)
+        except OverflowError:  # an out-of-range Python int wraps, as in PyTorch
+            one = np.array(value).astype(dtype.np)
         arr = _ndarray(shape, dtype.np, one, 0, (0,) * len(shape))
         arr.flags.writeable = False
         return Tensor._wrap(arr, dtype, device)

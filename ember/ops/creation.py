@@ -20,7 +20,10 @@ def _full_meta(shapes, dtypes, shape, value, dtype):
 
 
 def _full_kernel(xp, shape, value, dtype):
-    return xp.full(shape, value, dtype=dtype.np)
+    try:
+        return xp.full(shape, value, dtype=dtype.np)
+    except OverflowError:  # an out-of-range Python int wraps, as PyTorch's scalars do
+        return xp.full(shape, xp.asarray(value).astype(dtype.np), dtype=dtype.np)
 
 
 defprim("full", kind=CREATION, meta=_full_meta, eager=_full_kernel, vjp=None, nargs=0,

@@ -36,6 +36,26 @@ class ArtifactError(ValueError):
     pass
 
 
+# LLVM feature name -> /proc/cpuinfo flag, for the features generated code commonly uses
+_CPUINFO = {"avx": "avx", "avx2": "avx2", "fma": "fma", "f16c": "f16c", "bmi2": "bmi2",
+            "avx512f": "avx512f", "avx512bw": "avx512bw", "avx512vl": "avx512vl",
+            "avx512dq": "avx512dq", "avx512cd": "avx512cd", "avx512bf16": "avx512_bf16",
+            "avx512fp16": "avx512_fp16", "avx512vnni": "avx512_vnni", "sse4.2": "sse4_2",
+            "sse4.1": "sse4_1", "ssse3": "ssse3"}
+
+
+def cpu_flags():
+    """This machine's CPU flags from /proc/cpuinfo (None where unavailable)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return None
+
+
 class Artifact:
     def __init__(self, header: dict, code: bytes):
         self.header = dict(header)
@@ -87,10 +107,21 @@ class Artifact:
             return cls.from_bytes(f.read())
 
     def check_host(self):
-        arch = self.header.get("target", {}).get("triple", "").split("-")[0]
+        """Refuse code this CPU cannot run (it would die of SIGILL, not raise)."""
+        target = self.header.get("target", {})
+        arch = target.get("triple", "").split("-")[0]
         host = platform.machine()
         if arch and host and arch.replace("amd64", "x86_64") != host.replace("AMD64", "x86_64"):
             raise ArtifactError(f"artifact was compiled for {arch}, this machine is {host}")
+        have = cpu_flags()
+        if have is None:
+            return
+        need = {f[1:] for f in target.get("features", "").split(",") if f.startswith("+")}
+        missing = sorted(_CPUINFO.get(f, f) for f in need & set(_CPUINFO)
+                         if _CPUINFO[f] not in have)
+        if missing:
+            raise ArtifactError(f"artifact was compiled for CPU {target.get('cpu')!r} with "
+                                f"features this machine lacks: {', '.join(missing)}")
 
     def load(self, num_threads=None) -> "Program":
         """Load the code and bind its slots. Shared libraries load with ctypes alone."""
@@ -102,7 +133,8 @@ class Artifact:
             src = _load_object(self.code, self.header["target"])
         else:
             raise ArtifactError(f"unknown code kind {kind!r}")
-        native.bind_slots(src, num_threads=num_threads)
+        native.bind_slots(src, num_threads=num_threads,
+                          needs_blas=any(k.get("kind") == "matmul" for k in self.kernels))
         return Program(self.header, src)
 
 

@@ -16,6 +16,7 @@ import ctypes
 import os
 import tempfile
 import uuid
+import warnings
 
 import numpy as np
 
@@ -112,10 +113,18 @@ def set_slot_int(src, name, value):
     return True
 
 
-def bind_slots(src, num_threads=None):
+_WARNED = []
+
+
+def bind_slots(src, num_threads=None, needs_blas=False):
     """Point the library's extern slots at BLAS and libgomp (null when absent: the code
     then falls back to its generated GEMM / runs single-threaded)."""
     b = blas.find()
+    if b is None and needs_blas and not _WARNED:
+        _WARNED.append(True)
+        warnings.warn("ember: no BLAS library found (numpy's bundled OpenBLAS or EMBER_BLAS); "
+                      "compiled matmuls use the generated loop GEMM, which is much slower",
+                      RuntimeWarning, stacklevel=3)
     set_slot_ptr(src, abi.SGEMM, b.sgemm if b else None)
     set_slot_ptr(src, abi.DGEMM, b.dgemm if b else None)
     g = parallel.gomp()

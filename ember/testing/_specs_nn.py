@@ -37,6 +37,9 @@ def _act(name, ref, low=-3.0, high=3.0, avoid=(), extra=(), **kw):
 _BIG = ([-60.0, -25.0, 0.0, 25.0, 60.0],)
 
 SPECS = [
+    _act("relu", lambda x: np.where(x <= 0, 0.0, x), avoid=(0.0,)),
+    _act("sigmoid", lambda x: 0.5 * (1 + np.tanh(0.5 * x)), extra=_BIG),
+    _act("tanh", np.tanh),
     _act("gelu", lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2)))),
     _act("gelu", lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi)
                                                   * (x + 0.044715 * x ** 3))),

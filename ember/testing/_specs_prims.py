@@ -361,7 +361,9 @@ def _fold_samples(rng, dtype):
 def _full_samples(rng, dtype):
     import ember
     d = getattr(ember, str(np.dtype(dtype)) if np.dtype(dtype) != np.bool_ else "bool")
-    return [Sample((), {"shape": (2, 3), "value": 1, "dtype": d}),
+    wrap = [Sample((), {"shape": (2,), "value": -3, "dtype": d}, "wraps")] \
+        if np.dtype(dtype) == np.uint8 else []
+    return wrap + [Sample((), {"shape": (2, 3), "value": 1, "dtype": d}),
             Sample((), {"shape": (), "value": 0, "dtype": d}),
             Sample((), {"shape": (0, 2), "value": 1, "dtype": d})]
 
@@ -385,7 +387,8 @@ EXTERN = [
           tol={"float32": (1e-5, 1e-5)}),
     _prim("window", refs.window_ref, _window_samples, dtypes=NUMERIC),
     _prim("fold", refs.fold_ref, _fold_samples, dtypes=FLOATS),
-    _prim("full", lambda shape, value, dtype: np.full(shape, value, dtype.np), _full_samples,
+    _prim("full", lambda shape, value, dtype: np.full(shape, np.asarray(value).astype(dtype.np)),
+          _full_samples,
           dtypes=ALL, grad=(), out_dtype=None),
     _prim("iota", lambda n, dtype: np.arange(n, dtype=dtype.np), _iota_samples,
           dtypes=("float32", "float64", "int32", "int64"), grad=(), out_dtype=None),

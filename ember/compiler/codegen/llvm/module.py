@@ -67,7 +67,8 @@ class JitProgram:
         self.compile_seconds = time.perf_counter() - t0
         self.lib = _native.SymbolSource(self.jit.function_address, self.jit.global_address,
                                         keepalive=self.jit)
-        _native.bind_slots(self.lib, num_threads=num_threads)
+        _native.bind_slots(self.lib, num_threads=num_threads,
+                           needs_blas=any(isinstance(k, K.Matmul) for k in self.kernels))
         # each callable keeps the engine alive: freeing it unmaps the code
         self.callables = {k.name: _native.KernelCallable(self.lib.function(k.name),
                                                           kernel_signature(k), keepalive=self)

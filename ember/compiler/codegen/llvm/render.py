@@ -14,7 +14,9 @@ For kernel ``k`` three functions are emitted:
 
 Reductions follow the kernel IR's documented order: the innermost inner axis in blocks of
 ``sum_block`` (fadd with ``reassoc`` inside a block only, so LLVM may use SIMD lanes),
-block results combined with Kahan summation.
+block results combined with Kahan summation. Column reductions (inputs contiguous along the
+kept axis, strided along the reduced one) are walked column-tile-wise instead, with per-column
+Kahan sums (``_column_mode``).
 """
 from __future__ import annotations
 
@@ -29,6 +31,34 @@ from . import ops
 from .irutil import COMPUTE, F32, I1, I32, I64, PTR, STORAGE, VOID, intrinsic
 
 _PAR_ALIGN = 256
+_COL_TILE = 256
+
+
+def _column_mode(k):
+    """Whether ``k`` is a plain multi-column reduction better walked column-tile-wise:
+    reductions (sum/max/min, reading no other reduction) followed by row-level stores,
+    loads unit-stride along the last outer axis but strided along the innermost reduced
+    axis."""
+    if not k.inner or not k.outer:
+        return False
+    last = len(k.outer) - 1
+    seen_store = False
+    loads = []
+    for st in k.body:
+        if isinstance(st, K.Reduce):
+            if seen_store or st.op not in ("sum", "max", "min"):
+                return False
+            for n in K.walk(st.value):
+                if isinstance(n, (K.AccRef, K.IndexVar)):
+                    return False
+                if isinstance(n, K.Load):
+                    loads.append(n.access.strides)
+        else:
+            seen_store = True
+            if not K.is_row_level(k, st):
+                return False
+    return bool(loads) and all(s[last] in (0, 1) for s in loads) and \
+        any(s[last] == 1 for s in loads) and any(s[-1] not in (0, 1) for s in loads)
 
 
 def _i64(v):
@@ -144,6 +174,9 @@ class KernelRenderer:
         lo, hi = fn.args[-2], fn.args[-1]
         b = ir.IRBuilder(fn.append_basic_block("entry"))
         self.b = b
+        self.columns = _column_mode(self.k) and K.numel(self.outer) and K.numel(self.inner)
+        if self.columns:
+            self._column_buffers()
         if K.numel(self.outer):
             self._outer_loops(0, [], lo, hi)
         b.ret_void()
@@ -152,6 +185,9 @@ class KernelRenderer:
     def _outer_loops(self, d, idx, lo, hi):
         b = self.b
         start, end = (lo, hi) if d == 0 else (_i64(0), _i64(self.outer[d]))
+        if self.columns and d == len(self.outer) - 1:
+            self._column_tiles(idx, start, end)
+            return
         lp = _Loop(b, start, end, name=f"o{d}")
         idx = idx + [lp.idx]
         if d + 1 < len(self.outer):
@@ -159,6 +195,89 @@ class KernelRenderer:
         else:
             self._row(idx)
         lp.close()
+
+    # ---------------------------------------------------------------- column reductions
+    def _column_buffers(self):
+        """Per-reduction accumulator tiles (and Kahan compensation for float sums) on the
+        stack, allocated once in the entry block."""
+        b = self.b
+        self.col_acc = {}
+        for st in self.k.body:
+            if isinstance(st, K.Reduce):
+                ty = COMPUTE[st.value.dtype]
+                acc = b.alloca(ty, size=_i64(_COL_TILE))
+                comp = b.alloca(ty, size=_i64(_COL_TILE)) \
+                    if st.op == "sum" and ops.kind_of(st.value.dtype) == "f" else None
+                self.col_acc[st.name] = (acc, comp, ty)
+
+    def _column_tiles(self, oidx, start, end):
+        """Reductions whose inputs are contiguous along the last outer axis but strided
+        along the reduced axes (column sums: bias gradients, batch statistics): walk the
+        reduced axes outside and a tile of columns inside, so the inner loop is
+        unit-stride and vectorises; float sums are Kahan-compensated per column."""
+        b, k = self.b, self.k
+        ntile = b.udiv(b.add(b.sub(end, start), _i64(_COL_TILE - 1)), _i64(_COL_TILE))
+        tl = _Loop(b, _i64(0), ntile, name="ctile")
+        t0 = b.add(start, b.mul(tl.idx, _i64(_COL_TILE)))
+        t1 = b.add(t0, _i64(_COL_TILE))
+        t1 = b.select(b.icmp_signed("<", t1, end), t1, end)
+        nt = b.sub(t1, t0)
+        reduces = [st for st in k.body if isinstance(st, K.Reduce)]
+
+        def slot(ptr, ty, j):
+            return b.gep(ptr, [j], inbounds=True, source_etype=ty)
+
+        lp = _Loop(b, _i64(0), nt, name="cinit")
+        for st in reduces:
+            acc, comp, ty = self.col_acc[st.name]
+            b.store(_identity(st.op, st.value.dtype, ty), slot(acc, ty, lp.idx))
+            if comp is not None:
+                b.store(ir.Constant(ty, 0.0), slot(comp, ty, lp.idx))
+        lp.close()
+
+        def accumulate(iidx):
+            jl = _Loop(b, _i64(0), nt, name="cj")
+            env = self._env(oidx + [b.add(t0, jl.idx)], iidx)
+            for st in reduces:
+                acc, comp, ty = self.col_acc[st.name]
+                pa = slot(acc, ty, jl.idx)
+                a, v = b.load(pa, typ=ty), self.ev(st.value, env)
+                if comp is not None:
+                    pc = slot(comp, ty, jl.idx)
+                    y = b.fsub(v, b.load(pc, typ=ty))
+                    t = b.fadd(a, y)
+                    b.store(b.fsub(b.fsub(t, a), y), pc)
+                    b.store(t, pa)
+                    continue
+                if ops.kind_of(st.value.dtype) == "f":
+                    r = intrinsic(b, "maximum" if st.op == "max" else "minimum", ty, [a, v])
+                elif st.op == "sum":
+                    r = b.add(a, v)
+                else:
+                    r = ops.binary(b, "maximum" if st.op == "max" else "minimum", a, v,
+                                   st.value.dtype)
+                b.store(r, pa)
+            jl.close()
+
+        def inner(d, iidx):
+            if d == len(self.inner):
+                accumulate(iidx)
+                return
+            il = _Loop(b, _i64(0), _i64(self.inner[d]), name=f"cr{d}")
+            inner(d + 1, iidx + [il.idx])
+            il.close()
+        inner(0, [])
+
+        fl = _Loop(b, _i64(0), nt, name="cfin")
+        self.accs = {st.name: b.load(slot(self.col_acc[st.name][0], self.col_acc[st.name][2],
+                                          fl.idx), typ=self.col_acc[st.name][2])
+                     for st in reduces}
+        env = self._env(oidx + [b.add(t0, fl.idx)], None)
+        for st in k.body:
+            if isinstance(st, K.Store):
+                self._store(st, env)
+        fl.close()
+        tl.close()
 
     def _render_entry(self, body):
         k, b_opt = self.k, self.opt

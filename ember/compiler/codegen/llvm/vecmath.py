@@ -83,13 +83,18 @@ def _exp_parts(m, x, lo, hi):
     return n, r, em1
 
 
-def _exp_core(b, x):
+def _exp_core(b, x, lo=-104.0, hi=89.0):
     """exp without the final nan select (nan in gives a finite garbage value): for callers
-    that select nan themselves."""
+    that select nan themselves. With the default range 2**n is applied in two halves
+    (overflow to inf, subnormal results rounded once); callers whose arguments stay inside
+    [-87.34, 88.3] pass that range and get the cheaper single scaling (below -87.34 the
+    result is then about FLT_MIN instead of a subnormal: abs error <= FLT_MIN)."""
     m = FMath(b, F32)
-    n, _, em1 = _exp_parts(m, x, -104.0, 89.0)
+    n, _, em1 = _exp_parts(m, x, lo, hi)
     p = m.add(em1, m.k(1.0))
     ni = b.fptosi(n, m.ity)
+    if lo >= -87.34 and hi <= 88.3:
+        return m.mul(p, m.pow2i(ni))
     n1 = b.ashr(ni, m.ki(1))
     n2 = b.sub(ni, n1)
     return m.mul(m.mul(p, m.pow2i(n1)), m.pow2i(n2))
@@ -170,7 +175,7 @@ def _tanh_f32(b, x):
     z = m.mul(x, x)
     small = m.fma(m.mul(m.horner(z, TANH_P), z), x, x)
     axc = m.sel(m.gt(ax, m.k(9.5)), m.k(9.5), ax)
-    e = _exp_core(b, m.add(axc, axc))
+    e = _exp_core(b, m.add(axc, axc), 0.0, 19.0)
     big = m.sub(m.k(1.0), m.div(m.k(2.0), m.add(e, m.k(1.0))))
     big = m.copysign(big, x)
     res = m.sel(m.lt(ax, m.k(0.625)), small, big)
@@ -180,7 +185,7 @@ def _tanh_f32(b, x):
 
 def _sigmoid_f32(b, x):
     m = FMath(b, F32)
-    e = _exp_core(b, m.neg(m.fabs(x)))
+    e = _exp_core(b, m.neg(m.fabs(x)), -87.34, 0.0)
     pos = m.ge(x, m.k(0.0))
     num = m.sel(pos, m.k(1.0), e)
     d = m.add(m.k(1.0), e)
