@@ -25,6 +25,13 @@ class _PrimNamespace:
 P = _PrimNamespace()
 _install_default()
 
+# Eager kernels compute IEEE results (log(0) = -inf, 0/0 = nan) as PyTorch does, silently:
+# numpy's floating-point RuntimeWarnings raised from the kernels' own lines are ignored.
+# The filter matches only warnings attributed to ember.ops modules, and costs nothing
+# per op (unlike wrapping every kernel in np.errstate).
+import warnings as _warnings  # noqa: E402
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.ops(\.|$)")
+
 __all__ = ["PRIMITIVES", "Primitive", "ShapeError", "Interpreter", "ArrayInterpreter", "bind",
            "current_interpreter", "interpreter", "set_base_interpreter", "defprim", "dtypes",
            "lax", "P"]

@@ -140,7 +140,12 @@ class Artifact:
 
 def _load_object(code, target):
     """Relocatable objects (no ``cc`` at compile time) need a JIT linker: llvmlite's."""
-    import llvmlite.binding as llvm
+    try:
+        import llvmlite.binding as llvm
+    except ImportError:
+        raise ArtifactError("this artifact holds a relocatable object (no C compiler was "
+                            "found when it was built); loading it needs llvmlite, which is "
+                            "not installed - rebuild it where `cc` exists") from None
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
     tm = llvm.Target.from_triple(target["triple"]).create_target_machine(

@@ -185,7 +185,7 @@ def _tanh_f32(b, x):
 
 def _sigmoid_f32(b, x):
     m = FMath(b, F32)
-    e = _exp_core(b, m.neg(m.fabs(x)), -87.34, 0.0)
+    e = _exp_core(b, m.neg(m.fabs(x)))
     pos = m.ge(x, m.k(0.0))
     num = m.sel(pos, m.k(1.0), e)
     d = m.add(m.k(1.0), e)
