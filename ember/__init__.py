@@ -35,10 +35,8 @@ int64 = long = _dt.int64
 uint8 = _dt.uint8
 bool = _dt.bool_
 
-FloatTensor = DoubleTensor = LongTensor = IntTensor = BoolTensor = None  # replaced below
-
-
 from .frontend.creation import typed_tensor as _typed_tensor  # noqa: E402
+from .frontend.queries import is_tensor, is_floating_point, numel, is_nonzero  # noqa: E402,F401
 
 FloatTensor = _typed_tensor(_dt.float32, "FloatTensor")
 DoubleTensor = _typed_tensor(_dt.float64, "DoubleTensor")
@@ -47,26 +45,6 @@ IntTensor = _typed_tensor(_dt.int32, "IntTensor")
 BoolTensor = _typed_tensor(_dt.bool_, "BoolTensor")
 ByteTensor = _typed_tensor(_dt.uint8, "ByteTensor")
 HalfTensor = _typed_tensor(_dt.float16, "HalfTensor")
-
-
-def is_tensor(obj):
-    return isinstance(obj, Tensor)
-
-
-def is_floating_point(t):
-    return t.dtype.is_floating_point
-
-
-def numel(t):
-    return t.numel()
-
-
-def is_nonzero(t):
-    return builtins_bool(t)
-
-
-import builtins as _builtins  # noqa: E402
-builtins_bool = _builtins.bool
 
 from . import nn  # noqa: E402,F401  (ember.nn; imports the frontend above)
 from . import optim  # noqa: E402,F401
