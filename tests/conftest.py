@@ -1,5 +1,10 @@
 import os
 
+# One BLAS thread in tests: the suite runs on 2 shared cores, where a second OpenBLAS
+# thread contends with the test process and makes small matmuls many times slower. (This
+# must be set before numpy loads OpenBLAS; benchmarks choose their own thread counts.)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
