@@ -224,7 +224,7 @@ def _where_vjp(g, out, c, a, b):
 
 
 defprim("where", kind=ELEMENTWISE, meta=_where_meta, nargs=3, saves_inputs=(0,),
-        eager=lambda xp, c, a, b: xp.where(c, a, b), vjp=_where_vjp,
+        eager=lambda xp, c, a, b: xp.select(c, a, b), vjp=_where_vjp,
         doc="c ? a : b, elementwise")
 
 

@@ -113,6 +113,21 @@ class ArrayNamespace:
         corr = m.where(fin, (x - hi) * (hi + x), 0.0)
         return m.exp(-(hi * hi)) * m.exp(-corr)
 
+    def select(self, c, a, b):
+        """``where(c, a, b)`` for equal shapes. Large 4- and 8-byte operands use a bitwise
+        blend, ``b ^ ((a ^ b) & -c)``: exact for every bit pattern (nan, -0.0) and free of
+        the branch mispredictions that make ``np.where`` ~8x slower on random masks."""
+        size = a.dtype.itemsize
+        if c.size < 4096 or size not in (4, 8) or a.dtype != b.dtype:
+            return np.where(c, a, b)
+        it = np.int32 if size == 4 else np.int64
+        mask = np.negative(c, dtype=it)
+        ai, bi = a.view(it), b.view(it)
+        r = np.bitwise_xor(ai, bi)
+        r &= mask
+        r ^= bi
+        return r.view(a.dtype)
+
     def scatter_add_along_axis(self, target, index, src, axis):
         """target[..., index[...], ...] += src along ``axis`` (duplicates accumulate)."""
         idx = list(np.indices(index.shape, sparse=True))
