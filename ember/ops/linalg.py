@@ -46,9 +46,9 @@ def _mT(x):
     return L.permute(x, tuple(range(n - 2)) + (n - 1, n - 2))
 
 
-def _matmul_vjp(g, out, a, b):
-    return (L.sum_to_shape(L.matmul(g, _mT(b)), L.shape_of(a)),
-            L.sum_to_shape(L.matmul(_mT(a), g), L.shape_of(b)))
+def _matmul_vjp(g, out, a, b, needs=(True, True)):
+    return (L.sum_to_shape(L.matmul(g, _mT(b)), L.shape_of(a)) if needs[0] else None,
+            L.sum_to_shape(L.matmul(_mT(a), g), L.shape_of(b)) if needs[1] else None)
 
 
 def _matmul_kernel(xp, a, b):
@@ -58,7 +58,7 @@ def _matmul_kernel(xp, a, b):
     return xp.matmul(a, b)
 
 
-defprim("matmul", kind=EXTERN, meta=_matmul_meta, nargs=2,
+defprim("matmul", kind=EXTERN, meta=_matmul_meta, nargs=2, vjp_needs=True,
         eager=_matmul_kernel, vjp=_matmul_vjp, grad_name="MmBackward0",
         doc="batched matrix product (..., m, k) @ (..., k, n) with batch broadcasting")
 
@@ -143,20 +143,39 @@ def _pads_rhs(in_sp, k_sp, stride, out_sp, padding, lhs_dilation, rhs_dilation):
     return tuple(res)
 
 
-def _conv_vjp(g, out, x, w, stride, padding, lhs_dilation, rhs_dilation, groups):
+def _conv_vjp(g, out, x, w, stride, padding, lhs_dilation, rhs_dilation, groups,
+              needs=(True, True)):
     xs, ws, gs = L.shape_of(x), L.shape_of(w), L.shape_of(g)
     nsp = len(xs) - 2
     sp = tuple(range(2, 2 + nsp))
     o, cg = ws[0], ws[1]
     og = o // groups
-    # d/dx: correlate g with the flipped, O<->I transposed kernel, striding by lhs_dilation
+    gx = gw = None
+    if needs[0]:
+        gx = _conv_grad_input(g, w, xs, ws, gs, sp, stride, padding, lhs_dilation,
+                              rhs_dilation, groups)
+    if needs[1]:
+        gw = _conv_grad_weight(g, x, xs, ws, gs, sp, stride, padding, lhs_dilation,
+                               rhs_dilation, groups)
+    return gx, gw
+
+
+def _conv_grad_input(g, w, xs, ws, gs, sp, stride, padding, lhs_dilation, rhs_dilation, groups):
+    """Correlate g with the flipped, O<->I transposed kernel, striding by lhs_dilation."""
+    o, cg = ws[0], ws[1]
+    og = o // groups
     wt = L.reshape(w, (groups, og, cg) + ws[2:])
     wt = L.permute(wt, (0, 2, 1) + tuple(i + 1 for i in sp))
     wt = L.flip(L.reshape(wt, (groups * cg, og) + ws[2:]), sp)
-    gx = L.conv_general(g, wt, lhs_dilation, _pads_lhs(xs[2:], ws[2:], stride, gs[2:], padding,
-                                                       lhs_dilation, rhs_dilation),
-                        stride, rhs_dilation, groups)
-    # d/dw: batch and channels swap roles; groups become a grouped conv over (G*N) features
+    return L.conv_general(g, wt, lhs_dilation, _pads_lhs(xs[2:], ws[2:], stride, gs[2:],
+                                                         padding, lhs_dilation, rhs_dilation),
+                          stride, rhs_dilation, groups)
+
+
+def _conv_grad_weight(g, x, xs, ws, gs, sp, stride, padding, lhs_dilation, rhs_dilation, groups):
+    """Batch and channels swap roles; groups become a grouped conv over (G*N) features."""
+    o, cg = ws[0], ws[1]
+    og = o // groups
     n = xs[0]
     xt = L.reshape(x, (n, groups, cg) + xs[2:])
     xt = L.permute(xt, (2, 1, 0) + tuple(i + 1 for i in sp))
@@ -167,10 +186,11 @@ def _conv_vjp(g, out, x, w, stride, padding, lhs_dilation, rhs_dilation, groups)
                         lhs_dilation, stride, groups)          # (Cg, G*Og, *k')
     gw = L.reshape(gw, (cg, groups, og) + ws[2:])
     gw = L.permute(gw, (1, 2, 0) + tuple(i + 1 for i in sp))
-    return gx, L.reshape(gw, ws)
+    return L.reshape(gw, ws)
 
 
 defprim("conv_general", kind=EXTERN, meta=_conv_meta, eager=_conv_kernel, vjp=_conv_vjp, nargs=2,
+        vjp_needs=True,
         grad_name="ConvolutionBackward0",
         doc="N-d grouped convolution (cross-correlation) with stride, (lo, hi) padding, "
             "lhs (input) dilation and rhs (kernel) dilation")

@@ -28,10 +28,11 @@ class ShapeError(ValueError):
 
 class Primitive:
     __slots__ = ("name", "kind", "meta_rule", "eager", "vjp", "doc", "grad_name",
-                 "uses_output", "saves_inputs", "differentiable", "_meta_cache", "nargs")
+                 "uses_output", "saves_inputs", "differentiable", "_meta_cache", "nargs",
+                 "vjp_needs")
 
     def __init__(self, name, kind, meta, eager, vjp, doc, grad_name, uses_output,
-                 saves_inputs, nargs):
+                 saves_inputs, nargs, vjp_needs=False):
         self.name = name
         self.kind = kind
         self.meta_rule = meta
@@ -43,6 +44,7 @@ class Primitive:
         self.saves_inputs = saves_inputs
         self.differentiable = vjp is not None
         self.nargs = nargs
+        self.vjp_needs = vjp_needs
         self._meta_cache = {}
 
     def meta(self, shapes, dtypes, attrs):
@@ -68,15 +70,18 @@ class Primitive:
 
 
 def defprim(name, *, kind, meta, eager, vjp=None, doc="", grad_name=None, uses_output=False,
-            saves_inputs=True, nargs=None):
+            saves_inputs=True, nargs=None, vjp_needs=False):
     """Register one primitive. ``grad_name`` is the PyTorch-style grad_fn name;
     ``saves_inputs`` is True, False (the VJP needs only shapes and dtypes) or a tuple of
-    the input positions whose values the VJP reads."""
+    the input positions whose values the VJP reads. ``vjp_needs``: the VJP takes a
+    ``needs=`` tuple of booleans and skips the cotangents of inputs that need none (for
+    expensive rules: matmul, conv)."""
     if name in PRIMITIVES:
         raise ValueError(f"primitive {name!r} defined twice")
     if grad_name is None:
         grad_name = "".join(p.capitalize() for p in name.split("_")) + "Backward0"
-    p = Primitive(name, kind, meta, eager, vjp, doc, grad_name, uses_output, saves_inputs, nargs)
+    p = Primitive(name, kind, meta, eager, vjp, doc, grad_name, uses_output, saves_inputs, nargs,
+                  vjp_needs)
     PRIMITIVES[name] = p
     return p
 

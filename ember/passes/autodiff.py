@@ -95,7 +95,12 @@ def autodiff(graph, wrt=None, of=None, seed="cotangent"):
             with b.located(n.loc):
                 if n.op == STOP_GRADIENT:  # pragma: no cover - not in req by construction
                     continue
-                grads = n.prim.vjp(g, m[n], *[m[i] for i in n.inputs], **n.attrs)
+                args = [m[i] for i in n.inputs]
+                if n.prim.vjp_needs:
+                    grads = n.prim.vjp(g, m[n], *args, needs=tuple(i in req for i in n.inputs),
+                                       **n.attrs)
+                else:
+                    grads = n.prim.vjp(g, m[n], *args, **n.attrs)
                 if len(grads) != len(n.inputs):
                     raise RuntimeError(f"autodiff: the VJP of {n.op} returned {len(grads)} "
                                        f"cotangents for {len(n.inputs)} operands")
