@@ -116,9 +116,12 @@ def _conv_kernel(xp, x, w, stride, padding, lhs_dilation, rhs_dilation, groups):
     out_sp = win.shape[2:2 + nsp]
     p, kk, o = math.prod(out_sp), math.prod(k), w.shape[0]
     cg, og = c // groups, o // groups
-    # im2col: (N, G, Cg, *out, *k) -> (N, G, P, Cg*K); weight -> (G, Cg*K, Og)
-    win = win.reshape((n, groups, cg, p, kk))
-    cols = xp.ascontiguousarray(xp.transpose(win, (0, 1, 3, 2, 4))).reshape((n, groups, p, cg * kk))
+    # im2col in ONE copy: view the windows as (N, G, *out, Cg, *k) (splitting C is a free
+    # stride split of the view), then gather that into contiguous (N, G, P, Cg*K) columns
+    win = win.reshape((n, groups, cg) + tuple(out_sp) + tuple(k)) if groups > 1 else \
+        win[:, None]
+    perm = (0, 1) + tuple(range(3, 3 + nsp)) + (2,) + tuple(range(3 + nsp, 3 + 2 * nsp))
+    cols = xp.transpose(win, perm).reshape((n, groups, p, cg * kk))
     wm = xp.transpose(w.reshape((groups, og, cg * kk)), (0, 2, 1))
     y = _matmul_kernel(xp, cols, wm)                         # (N, G, P, Og)
     return xp.ascontiguousarray(xp.transpose(y, (0, 1, 3, 2))).reshape((n, o) + tuple(out_sp))
