@@ -15,13 +15,15 @@ import time
 import warnings
 
 from ..frontend.autograd import grad_mode
+from ..frontend.tensor import Tensor as _Tensor
 from ..passes.log import emit
 from . import pytree
 from .capture import trace
 from .executable import Executable
 
 RECOMPILE_LIMIT = 8
-BACKENDS = ("interp",)
+_grad_state = grad_mode.STATE
+BACKENDS = ("interp", "llvm")
 
 
 def _signature(leaves, in_tree):
@@ -73,8 +75,15 @@ class CompiledFunction:
             # before tracing, so the trace lifts it instead of specialising on creation.
             self.eager_calls = 1
             return self.fn(*args, **kwargs)
-        leaves, in_tree = pytree.flatten((args, kwargs))
-        sig = _signature(leaves, in_tree)
+        if not kwargs and all(type(a) is _Tensor for a in args):
+            leaves = args                      # the common case: positional tensors only
+            sig = (("flat", len(args)),
+                   tuple([(a._data.shape, a._data.strides, a.dtype, a.device,
+                           a._requires_grad) for a in args]),
+                   _grad_state.enabled)
+        else:
+            leaves, in_tree = pytree.flatten((args, kwargs))
+            sig = _signature(leaves, in_tree)
         entry = self._cache.get(sig)
         if entry is not None:
             reason = entry.why_invalid()
@@ -176,13 +185,16 @@ class CompiledModule:
 def compile(fn=None, *, backend=None, dynamic=False, fullgraph=True, mode=None, options=None):
     """Trace ``fn`` (a function or an ``nn.Module``) into a graph and run it compiled.
 
-    ``backend``: "interp" (the reference interpreter; the default until the LLVM backend
-    lands). ``dynamic=True``, ``fullgraph=False`` (graph breaks), ``mode`` and ``options``
+    ``backend``: "llvm" (native fused kernels; the default on the CPU, falling back to
+    "interp" with a one-time warning when llvmlite is unusable) or "interp" (the reference
+    interpreter). ``dynamic=True``, ``fullgraph=False`` (graph breaks), ``mode`` and ``options``
     are not implemented yet and raise NotImplementedError."""
     if fn is None:
         return lambda f: compile(f, backend=backend, dynamic=dynamic, fullgraph=fullgraph,
                                  mode=mode, options=options)
-    backend = backend or "interp"
+    if backend is None:
+        from .backends import default_backend
+        backend = default_backend()
     if backend not in BACKENDS:
         raise NotImplementedError(f"ember.compile(backend={backend!r}) is not available yet; "
                                   f"choose from {BACKENDS}")
