@@ -5,6 +5,8 @@ hand-written numpy step (preallocated buffers, BLAS matmuls) as the physical ref
 no framework can do the same float32 arithmetic in much less time than that."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from .harness import measure, table, try_import_torch
@@ -150,6 +152,9 @@ def run():
     per_sample = {w: {s: int(w.rsplit(" ", 1)[1]) / t for s, t in r.items()}
                   for w, r in rows.items()}
     table("the same as throughput", per_sample, unit="samples/s", scale=1)
+    blas = os.environ.get("OPENBLAS_NUM_THREADS", "all cores")
+    print(f"\nthreads: numpy BLAS (ember, numpy) {blas}; torch "
+          f"{torch.get_num_threads() if torch is not None else '-'}")
     return rows
 
 

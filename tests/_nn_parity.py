@@ -4,9 +4,7 @@ import numpy as np
 
 import ember
 
-
-def to_np(t):
-    return t.detach().numpy()
+from _helpers import to_np
 
 
 def check_layer(torch, make, shapes, *, int_inputs=None, rtol=1e-6, atol=1e-8, train=True,

@@ -19,3 +19,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """PyTorch, the test oracle (the test is skipped where it is not installed)."""
+    return pytest.importorskip("torch")

@@ -12,9 +12,7 @@ from ember.utils.data import (BatchSampler, ChainDataset, ConcatDataset, DataLoa
                               TensorDataset, default_collate, default_convert,
                               get_worker_info, random_split)
 
-
-def gen(seed):
-    return ember.Generator().manual_seed(seed)
+from _helpers import gen, to_np
 
 
 class Squares(Dataset):
@@ -41,10 +39,6 @@ class Stream(IterableDataset):
         return self.n
 
 
-def np_of(x):
-    return np.asarray(x.detach().numpy())
-
-
 # ---------------------------------------------------------------- datasets
 def test_tensor_dataset():
     x = ember.arange(12.0).reshape(6, 2)
@@ -52,7 +46,7 @@ def test_tensor_dataset():
     ds = TensorDataset(x, y)
     assert len(ds) == 6
     a, b = ds[4]
-    np.testing.assert_array_equal(np_of(a), [8.0, 9.0])
+    np.testing.assert_array_equal(to_np(a), [8.0, 9.0])
     assert int(b) == 4
     with pytest.raises(ValueError, match="Size mismatch"):
         TensorDataset(x, ember.arange(5))
@@ -130,9 +124,9 @@ Point = collections.namedtuple("Point", "x y")
 
 def test_collate_numbers_and_strings():
     f = default_collate([1.5, 2.0])
-    assert f.dtype is ember.float64 and np_of(f).tolist() == [1.5, 2.0]
+    assert f.dtype is ember.float64 and to_np(f).tolist() == [1.5, 2.0]
     i = default_collate([1, 2, 3])
-    assert i.dtype is ember.int64 and np_of(i).tolist() == [1, 2, 3]
+    assert i.dtype is ember.int64 and to_np(i).tolist() == [1, 2, 3]
     b = default_collate([True, False])
     assert b.dtype is ember.bool
     assert default_collate(["a", "b"]) == ["a", "b"]
@@ -143,9 +137,9 @@ def test_collate_numbers_and_strings():
 def test_collate_tensors_and_arrays():
     t = default_collate([ember.ones(2, 3), ember.zeros(2, 3)])
     assert t.shape == (2, 2, 3) and t.dtype is ember.float32
-    np.testing.assert_array_equal(np_of(t)[0], np.ones((2, 3)))
+    np.testing.assert_array_equal(to_np(t)[0], np.ones((2, 3)))
     a = default_collate([np.arange(3, dtype=np.int32), np.arange(3, 6, dtype=np.int32)])
-    assert a.dtype is ember.int32 and np_of(a).tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert a.dtype is ember.int32 and to_np(a).tolist() == [[0, 1, 2], [3, 4, 5]]
     with pytest.raises(RuntimeError, match="equal size"):
         default_collate([ember.ones(2), ember.ones(3)])
     with pytest.raises(TypeError, match="found"):
@@ -158,12 +152,12 @@ def test_collate_structures():
     out = default_collate(batch)
     assert isinstance(out, list) and len(out) == 2               # tuples become lists
     d, p = out
-    assert set(d) == {"a", "b"} and np_of(d["a"]).tolist() == [1, 3]
+    assert set(d) == {"a", "b"} and to_np(d["a"]).tolist() == [1, 3]
     assert isinstance(d["b"], list)
-    np.testing.assert_array_equal(np_of(d["b"][0]), [[1, 1], [0, 0]])
+    np.testing.assert_array_equal(to_np(d["b"][0]), [[1, 1], [0, 0]])
     assert d["b"][1].dtype is ember.float64
-    assert isinstance(p, Point) and np_of(p.x).tolist() == [1, 5]
-    assert np_of(p.y).tolist() == [2.0, 6.0]
+    assert isinstance(p, Point) and to_np(p.x).tolist() == [1, 5]
+    assert to_np(p.y).tolist() == [2.0, 6.0]
     od = default_collate([collections.OrderedDict(z=1, a=2)] * 2)
     assert isinstance(od, collections.OrderedDict) and list(od) == ["z", "a"]
     with pytest.raises(RuntimeError, match="equal size"):
@@ -199,7 +193,7 @@ def test_collate_matches_pytorch():
 
 def test_default_convert():
     out = default_convert({"a": np.arange(3), "b": (np.float64(2.0), "s"), "c": 1})
-    assert out["a"].dtype is ember.int64 and np_of(out["a"]).tolist() == [0, 1, 2]
+    assert out["a"].dtype is ember.int64 and to_np(out["a"]).tolist() == [0, 1, 2]
     assert isinstance(out["b"], list) and out["b"][0].shape == () and out["b"][1] == "s"
     assert out["c"] == 1
 
@@ -212,8 +206,8 @@ def test_loader_batches_and_len():
     batches = list(dl)
     assert len(dl) == 3 and len(batches) == 3
     assert [b[0].shape[0] for b in batches] == [4, 4, 2]
-    np.testing.assert_array_equal(np_of(batches[1][0]), np.arange(8.0, 16.0).reshape(4, 2))
-    np.testing.assert_array_equal(np_of(batches[2][1]), [8, 9])
+    np.testing.assert_array_equal(to_np(batches[1][0]), np.arange(8.0, 16.0).reshape(4, 2))
+    np.testing.assert_array_equal(to_np(batches[2][1]), [8, 9])
     dl = DataLoader(TensorDataset(x, y), batch_size=4, drop_last=True)
     assert len(dl) == 2 and [b[1].shape[0] for b in dl] == [4, 4]
 
@@ -223,39 +217,39 @@ def test_loader_shuffle_reproducible_and_complete():
     runs = []
     for _ in range(2):
         dl = DataLoader(ds, batch_size=5, shuffle=True, generator=gen(42))
-        runs.append([np_of(b).tolist() for b in dl] + [np_of(b).tolist() for b in dl])
+        runs.append([to_np(b).tolist() for b in dl] + [to_np(b).tolist() for b in dl])
     assert runs[0] == runs[1]
     epoch1 = sum(runs[0][:3], [])
     epoch2 = sum(runs[0][3:], [])
     assert sorted(epoch1) == sorted(epoch2) == [i * i for i in range(13)]
     assert epoch1 != epoch2 and epoch1 != [i * i for i in range(13)]
     other = DataLoader(ds, batch_size=5, shuffle=True, generator=gen(43))
-    assert sum((np_of(b).tolist() for b in other), []) != epoch1
+    assert sum((to_np(b).tolist() for b in other), []) != epoch1
 
 
 def test_loader_no_auto_batching_and_custom_collate():
     dl = DataLoader([np.arange(2), np.arange(2, 4)], batch_size=None)
     out = list(dl)
-    assert len(dl) == 2 and out[0].shape == (2,) and np_of(out[1]).tolist() == [2, 3]
+    assert len(dl) == 2 and out[0].shape == (2,) and to_np(out[1]).tolist() == [2, 3]
     dl = DataLoader(Squares(5), batch_size=2, collate_fn=lambda b: sum(b))
     assert list(dl) == [1, 13, 16]
 
 
 def test_loader_sampler_and_batch_sampler():
     dl = DataLoader(Squares(6), sampler=[5, 0, 3], batch_size=2)
-    assert [np_of(b).tolist() for b in dl] == [[25, 0], [9]]
+    assert [to_np(b).tolist() for b in dl] == [[25, 0], [9]]
     bs = BatchSampler(SequentialSampler(range(5)), 2, drop_last=True)
     dl = DataLoader(Squares(5), batch_sampler=bs)
-    assert [np_of(b).tolist() for b in dl] == [[0, 1], [4, 9]] and len(dl) == 2
+    assert [to_np(b).tolist() for b in dl] == [[0, 1], [4, 9]] and len(dl) == 2
     dl = DataLoader(Squares(5), batch_sampler=[[4], [0, 2]])
-    assert [np_of(b).tolist() for b in dl] == [[16], [0, 4]]
+    assert [to_np(b).tolist() for b in dl] == [[16], [0, 4]]
 
 
 def test_loader_iterable_dataset():
     dl = DataLoader(Stream(7), batch_size=3)
-    assert [np_of(b).tolist() for b in dl] == [[0, 1, 2], [3, 4, 5], [6]] and len(dl) == 3
+    assert [to_np(b).tolist() for b in dl] == [[0, 1, 2], [3, 4, 5], [6]] and len(dl) == 3
     dl = DataLoader(Stream(7), batch_size=3, drop_last=True)
-    assert [np_of(b).tolist() for b in dl] == [[0, 1, 2], [3, 4, 5]] and len(dl) == 2
+    assert [to_np(b).tolist() for b in dl] == [[0, 1, 2], [3, 4, 5]] and len(dl) == 2
     dl = DataLoader(Stream(3), batch_size=None)
     assert list(dl) == [0, 1, 2]
     assert get_worker_info() is None
@@ -269,7 +263,7 @@ def test_loader_dict_samples():
         def __getitem__(self, i):
             return {"x": ember.full((3,), float(i)), "y": i}
     b = next(iter(DataLoader(D(), batch_size=4)))
-    assert b["x"].shape == (4, 3) and np_of(b["y"]).tolist() == [0, 1, 2, 3]
+    assert b["x"].shape == (4, 3) and to_np(b["y"]).tolist() == [0, 1, 2, 3]
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -304,7 +298,7 @@ def test_loader_rejects_bad_options_iterable(kwargs, match):
 
 def test_loader_attributes_locked_and_pin_memory_ignored():
     dl = DataLoader(Squares(4), batch_size=2, pin_memory=True)
-    assert [np_of(b).tolist() for b in dl] == [[0, 1], [4, 9]]
+    assert [to_np(b).tolist() for b in dl] == [[0, 1], [4, 9]]
     with pytest.raises(ValueError, match="batch_size attribute should not be set"):
         dl.batch_size = 3
     dl.num_workers = 0      # not locked in PyTorch either

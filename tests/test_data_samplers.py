@@ -9,9 +9,7 @@ import ember
 from ember.utils.data import (BatchSampler, DistributedSampler, RandomSampler,
                               SequentialSampler, SubsetRandomSampler, WeightedRandomSampler)
 
-
-def gen(seed):
-    return ember.Generator().manual_seed(seed)
+from _helpers import gen
 
 
 def chi2_ok(counts, expected):

@@ -9,15 +9,9 @@ import pytest
 import ember
 from ember.utils.data import DataLoader, Dataset, IterableDataset, get_worker_info
 
+from _helpers import gen, to_np
+
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="worker tests use fork")
-
-
-def gen(seed):
-    return ember.Generator().manual_seed(seed)
-
-
-def np_of(x):
-    return np.asarray(x.numpy())
 
 
 class Rows(Dataset):
@@ -86,7 +80,7 @@ class Slow(Dataset):
 
 
 def flat(batches, key):
-    return [v for b in batches for v in np_of(b[key]).tolist()]
+    return [v for b in batches for v in to_np(b[key]).tolist()]
 
 
 @pytest.mark.parametrize("workers", [1, 3])
@@ -96,8 +90,8 @@ def test_workers_same_batches_as_single_process(workers):
     multi = list(DataLoader(Rows(10), generator=gen(5), num_workers=workers, **kw))
     assert len(single) == len(multi) == 4
     for a, b in zip(single, multi):
-        np.testing.assert_array_equal(np_of(a["x"]), np_of(b["x"]))
-        np.testing.assert_array_equal(np_of(a["i"]), np_of(b["i"]))
+        np.testing.assert_array_equal(to_np(a["x"]), to_np(b["x"]))
+        np.testing.assert_array_equal(to_np(a["i"]), to_np(b["i"]))
         assert b["bf"].dtype is ember.bfloat16 and b["bf"].shape == (len(b["i"]), 1)
     assert sorted(flat(multi, "i")) == list(range(10))
 
@@ -114,8 +108,8 @@ def test_worker_info_and_seeding():
         rows = []
         for b in dl:
             idx, wid, seed, nw, r, npr = b
-            rows += list(zip(np_of(idx).tolist(), np_of(wid).tolist(), np_of(seed).tolist(),
-                             np_of(nw).tolist(), np_of(r)[:, 0].tolist(), np_of(npr).tolist()))
+            rows += list(zip(to_np(idx).tolist(), to_np(wid).tolist(), to_np(seed).tolist(),
+                             to_np(nw).tolist(), to_np(r)[:, 0].tolist(), to_np(npr).tolist()))
         return rows
     a, b = run(), run()
     assert a == b                                    # reproducible from the generator
@@ -142,23 +136,23 @@ def test_worker_info_and_seeding():
 
 def test_iterable_sharding_covers_once():
     dl = DataLoader(Shards(11), batch_size=2, num_workers=3)
-    vals = [v for b in dl for v in np_of(b).tolist()]
+    vals = [v for b in dl for v in to_np(b).tolist()]
     assert sorted(vals) == list(range(11))
     # batches alternate between workers while all are active (PyTorch's order)
-    first = [np_of(b).tolist() for b in DataLoader(Shards(12), batch_size=2, num_workers=2)]
+    first = [to_np(b).tolist() for b in DataLoader(Shards(12), batch_size=2, num_workers=2)]
     assert first[:2] == [[0, 2], [1, 3]]
 
 
 def test_iterable_unsharded_duplicates_like_pytorch():
     vals = [v for b in DataLoader(Shards(4, shard=False), batch_size=2, num_workers=2)
-            for v in np_of(b).tolist()]
+            for v in to_np(b).tolist()]
     assert sorted(vals) == sorted(list(range(4)) * 2)
 
 
 def test_iterable_drop_last_per_worker():
     # worker 0 has 0,2,4 and worker 1 has 1,3: each drops its own partial batch
     dl = DataLoader(Shards(5), batch_size=2, num_workers=2, drop_last=True)
-    assert sorted(np_of(b).tolist() for b in dl) == [[0, 2], [1, 3]]
+    assert sorted(to_np(b).tolist() for b in dl) == [[0, 2], [1, 3]]
 
 
 def test_worker_exception_is_reraised():
@@ -196,10 +190,10 @@ class SlowFirst(Dataset):
 
 def test_out_of_order_delivery():
     dl = DataLoader(SlowFirst(), batch_size=2, num_workers=2, in_order=False)
-    got = [np_of(b).tolist() for b in dl]
+    got = [to_np(b).tolist() for b in dl]
     assert sorted(got) == [[0, 1], [2, 3], [4, 5], [6, 7]]
     assert got[0] != [0, 1]                  # the slow batch did not hold the others back
-    assert [np_of(b).tolist() for b in DataLoader(SlowFirst(), batch_size=2,
+    assert [to_np(b).tolist() for b in DataLoader(SlowFirst(), batch_size=2,
                                                   num_workers=2)][0] == [0, 1]
 
 
@@ -216,8 +210,8 @@ def test_persistent_workers_reuse_processes_across_epochs():
     for _ in range(3):
         idx, pids = [], set()
         for b in dl:
-            idx += np_of(b[0]).tolist()
-            pids |= set(np_of(b[1]).tolist())
+            idx += to_np(b[0]).tolist()
+            pids |= set(to_np(b[1]).tolist())
         epochs.append((idx, pids))
     for idx, _ in epochs:
         assert sorted(idx) == list(range(6))
@@ -227,14 +221,14 @@ def test_persistent_workers_reuse_processes_across_epochs():
     # an epoch abandoned early leaves no stale batches for the next one
     it = iter(dl)
     next(it)
-    assert sorted(v for b in dl for v in np_of(b[0]).tolist()) == list(range(6))
+    assert sorted(v for b in dl for v in to_np(b[0]).tolist()) == list(range(6))
     dl._iterator._shutdown_workers()
 
 
 def test_persistent_workers_iterable_restart():
     dl = DataLoader(Shards(7), batch_size=2, num_workers=2, persistent_workers=True)
     for _ in range(2):
-        assert sorted(v for b in dl for v in np_of(b).tolist()) == list(range(7))
+        assert sorted(v for b in dl for v in to_np(b).tolist()) == list(range(7))
     dl._iterator._shutdown_workers()
 
 
@@ -242,7 +236,7 @@ def test_spawn_context():
     x = ember.arange(10.0).reshape(5, 2)
     dl = DataLoader(ember.utils.data.TensorDataset(x), batch_size=2, num_workers=1,
                     multiprocessing_context="spawn")
-    out = [np_of(b[0]) for b in dl]
+    out = [to_np(b[0]) for b in dl]
     np.testing.assert_array_equal(np.concatenate(out), np.arange(10.0).reshape(5, 2))
 
 

@@ -8,9 +8,8 @@ import ember.nn as enn
 import ember.nn.functional as F
 from ember.autograd import gradcheck
 
-
-def _np(t):
-    return t.detach().numpy()
+from _helpers import (assert_param_grads_match, backward_same_cotangent, copy_from_torch,
+                      to_np)
 
 
 def _sdpa_np(q, k, v, keep=None, bias=None, scale=None):
@@ -29,20 +28,20 @@ def _sdpa_np(q, k, v, keep=None, bias=None, scale=None):
 def test_sdpa_numpy(rng):
     q, k, v = (rng.standard_normal(s) for s in ((2, 3, 4), (2, 5, 4), (2, 5, 6)))
     E = ember.tensor
-    np.testing.assert_allclose(_np(F.scaled_dot_product_attention(E(q), E(k), E(v))),
+    np.testing.assert_allclose(to_np(F.scaled_dot_product_attention(E(q), E(k), E(v))),
                                _sdpa_np(q, k, v), rtol=1e-12)
     keep = rng.random((3, 5)) > 0.4
     keep[2] = False  # a fully masked row gives zeros
-    out = _np(F.scaled_dot_product_attention(E(q), E(k), E(v), attn_mask=E(keep), scale=0.7))
+    out = to_np(F.scaled_dot_product_attention(E(q), E(k), E(v), attn_mask=E(keep), scale=0.7))
     np.testing.assert_allclose(out, _sdpa_np(q, k, v, keep=keep, scale=0.7), rtol=1e-12)
     assert np.all(out[:, 2] == 0)
     bias = rng.standard_normal((2, 3, 5))
     np.testing.assert_allclose(
-        _np(F.scaled_dot_product_attention(E(q), E(k), E(v), attn_mask=E(bias))),
+        to_np(F.scaled_dot_product_attention(E(q), E(k), E(v), attn_mask=E(bias))),
         _sdpa_np(q, k, v, bias=bias), rtol=1e-12)
     causal = np.tril(np.ones((3, 5), bool))
     np.testing.assert_allclose(
-        _np(F.scaled_dot_product_attention(E(q), E(k), E(v), is_causal=True)),
+        to_np(F.scaled_dot_product_attention(E(q), E(k), E(v), is_causal=True)),
         _sdpa_np(q, k, v, keep=causal), rtol=1e-12)
 
 
@@ -59,10 +58,10 @@ def test_sdpa_gradcheck(rng):
 
 def test_sdpa_dropout(rng):
     q, k, v = (ember.tensor(rng.standard_normal((2, 4, 3))) for _ in range(3))
-    assert np.all(_np(F.scaled_dot_product_attention(q, k, v, dropout_p=1.0)) == 0)
+    assert np.all(to_np(F.scaled_dot_product_attention(q, k, v, dropout_p=1.0)) == 0)
     ember.manual_seed(0)
-    a = _np(F.scaled_dot_product_attention(q, k, v, dropout_p=0.5))
-    assert not np.allclose(a, _np(F.scaled_dot_product_attention(q, k, v)))
+    a = to_np(F.scaled_dot_product_attention(q, k, v, dropout_p=0.5))
+    assert not np.allclose(a, to_np(F.scaled_dot_product_attention(q, k, v)))
 
 
 def test_sdpa_bad_input(rng):
@@ -82,9 +81,9 @@ def test_mha_structure_and_errors():
     assert [n for n, _ in m.named_parameters()] == ["in_proj_weight", "in_proj_bias",
                                                     "out_proj.weight", "out_proj.bias"]
     assert m.in_proj_weight.shape == (24, 8)
-    assert np.all(_np(m.in_proj_bias) == 0) and np.all(_np(m.out_proj.bias) == 0)
+    assert np.all(to_np(m.in_proj_bias) == 0) and np.all(to_np(m.out_proj.bias) == 0)
     bound = np.sqrt(6 / (24 + 8))  # xavier_uniform on (3E, E)
-    assert np.abs(_np(m.in_proj_weight)).max() <= bound
+    assert np.abs(to_np(m.in_proj_weight)).max() <= bound
     m2 = enn.MultiheadAttention(8, 4, kdim=3, vdim=5, bias=False, add_bias_kv=True)
     assert m2.in_proj_weight is None and m2.k_proj_weight.shape == (8, 3)
     assert m2.bias_k.shape == (1, 1, 8) and m2.out_proj.bias is None
@@ -102,10 +101,6 @@ def test_mha_structure_and_errors():
 
 
 # ------------------------------------------------------------------ PyTorch parity
-def _copy(tm, em):
-    em.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
-
-
 MHA_CASES = [
     dict(),
     dict(batch_first=True),
@@ -127,7 +122,7 @@ def test_mha_vs_torch(kw, mask, self_attn, rng):
     torch.manual_seed(0)
     tm = torch.nn.MultiheadAttention(E, H, **kw).double()
     em = enn.MultiheadAttention(E, H, **kw, dtype=ember.float64)
-    _copy(tm, em)
+    copy_from_torch(tm, em)
     bf = kw.get("batch_first", False)
 
     def shape(n, d):
@@ -163,28 +158,25 @@ def test_mha_vs_torch(kw, mask, self_attn, rng):
     for avg in (True, False):
         eo, ew = em(*eargs, average_attn_weights=avg, **ekw)
         to, tw = tm(*targs, average_attn_weights=avg, **tkw)
-        np.testing.assert_allclose(_np(eo), to.detach().numpy(), rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(_np(ew), tw.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_np(eo), to.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_np(ew), tw.detach().numpy(), rtol=1e-10, atol=1e-12)
     eo2, none = em(*eargs, need_weights=False, **ekw)
     assert none is None
-    np.testing.assert_allclose(_np(eo2), _np(eo), rtol=1e-12)
+    np.testing.assert_allclose(to_np(eo2), to_np(eo), rtol=1e-12)
     cot = rng.standard_normal(tuple(to.shape))
     cw = rng.standard_normal(tuple(tw.shape))
     ((eo * ember.tensor(cot)).sum() + (ew * ember.tensor(cw)).sum()).backward()
     ((to * torch.tensor(cot)).sum() + (tw * torch.tensor(cw)).sum()).backward()
     for e, t in zip(et, tt):
-        np.testing.assert_allclose(_np(e.grad), t.grad.numpy(), rtol=1e-9, atol=1e-12)
-    tp = dict(tm.named_parameters())
-    for name, p in em.named_parameters():
-        np.testing.assert_allclose(_np(p.grad), tp[name].grad.numpy(), rtol=1e-9, atol=1e-12,
-                                   err_msg=name)
+        np.testing.assert_allclose(to_np(e.grad), t.grad.numpy(), rtol=1e-9, atol=1e-12)
+    assert_param_grads_match(em, tm, rtol=1e-9, atol=1e-12)
 
 
 def test_mha_unbatched_vs_torch(rng):
     torch = pytest.importorskip("torch")
     tm = torch.nn.MultiheadAttention(6, 3).double()
     em = enn.MultiheadAttention(6, 3, dtype=ember.float64)
-    _copy(tm, em)
+    copy_from_torch(tm, em)
     q, k = rng.standard_normal((4, 6)), rng.standard_normal((5, 6))
     kpm = np.array([False, True, False, False, True])
     eo, ew = em(ember.tensor(q), ember.tensor(k), ember.tensor(k),
@@ -192,19 +184,19 @@ def test_mha_unbatched_vs_torch(rng):
     to, tw = tm(torch.tensor(q), torch.tensor(k), torch.tensor(k),
                 key_padding_mask=torch.tensor(kpm))
     assert eo.shape == (4, 6) and ew.shape == (4, 5)
-    np.testing.assert_allclose(_np(eo), to.detach().numpy(), rtol=1e-10)
-    np.testing.assert_allclose(_np(ew), tw.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(to_np(eo), to.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(to_np(ew), tw.detach().numpy(), rtol=1e-10)
 
 
 def test_mha_dropout_train_vs_eval(rng):
     m = enn.MultiheadAttention(4, 2, dropout=0.5, dtype=ember.float64)
     x = ember.tensor(rng.standard_normal((3, 2, 4)))
     m.eval()
-    a = _np(m(x, x, x)[0])
-    np.testing.assert_array_equal(a, _np(m(x, x, x)[0]))
+    a = to_np(m(x, x, x)[0])
+    np.testing.assert_array_equal(a, to_np(m(x, x, x)[0]))
     m.train()
     ember.manual_seed(1)
-    assert not np.allclose(a, _np(m(x, x, x)[0]))
+    assert not np.allclose(a, to_np(m(x, x, x)[0]))
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 4, 5), (3, 5)])
@@ -227,12 +219,10 @@ def test_sdpa_vs_torch_grads(shape, rng):
         ts = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
         eo = F.scaled_dot_product_attention(*es, **ekw)
         to = torch.nn.functional.scaled_dot_product_attention(*ts, **tkw)
-        np.testing.assert_allclose(_np(eo), to.detach().numpy(), rtol=1e-10, atol=1e-12)
-        cot = rng.standard_normal(tuple(to.shape))
-        (eo * ember.tensor(cot)).sum().backward()
-        (to * torch.tensor(cot)).sum().backward()
+        np.testing.assert_allclose(to_np(eo), to.detach().numpy(), rtol=1e-10, atol=1e-12)
+        backward_same_cotangent(torch, rng, eo, to)
         for e, t in zip(es, ts):
-            np.testing.assert_allclose(_np(e.grad), t.grad.numpy(), rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(to_np(e.grad), t.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
 def test_sdpa_gqa_vs_torch(rng):
@@ -242,7 +232,7 @@ def test_sdpa_gqa_vs_torch(rng):
     eo = F.scaled_dot_product_attention(*map(ember.tensor, (q, k, v)), enable_gqa=True)
     to = torch.nn.functional.scaled_dot_product_attention(*map(torch.tensor, (q, k, v)),
                                                           enable_gqa=True)
-    np.testing.assert_allclose(_np(eo), to.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(to_np(eo), to.numpy(), rtol=1e-10)
 
 
 def test_mha_is_causal_hint_vs_torch(rng):
@@ -251,13 +241,13 @@ def test_mha_is_causal_hint_vs_torch(rng):
     torch = pytest.importorskip("torch")
     tm = torch.nn.MultiheadAttention(4, 2).double()
     em = enn.MultiheadAttention(4, 2, dtype=ember.float64)
-    _copy(tm, em)
+    copy_from_torch(tm, em)
     x = rng.standard_normal((3, 2, 4))
     m = np.zeros((3, 3))
     a = tm(*[torch.tensor(x)] * 3, attn_mask=torch.tensor(m), is_causal=True,
            need_weights=False)[0]
     b = em(*[ember.tensor(x)] * 3, attn_mask=ember.tensor(m), is_causal=True,
            need_weights=False)[0]
-    np.testing.assert_allclose(_np(b), a.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(to_np(b), a.detach().numpy(), rtol=1e-10)
     c = em(*[ember.tensor(x)] * 3, attn_mask=ember.tensor(m), need_weights=False)[0]
-    assert not np.allclose(_np(c), _np(b))
+    assert not np.allclose(to_np(c), to_np(b))

@@ -12,11 +12,6 @@ import ember.nn.functional as F
 from _nn_parity import check_layer
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch")
-
-
 @pytest.mark.parametrize("make,shapes", [
     (lambda n: n.Linear(3, 4), [(5, 3)]),
     (lambda n: n.Linear(3, 2, bias=False), [(2, 4, 3)]),

@@ -10,11 +10,6 @@ import ember.nn.functional as F
 from _nn_parity import check_layer
 
 
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch")
-
-
 @pytest.mark.parametrize("make,shape", [
     (lambda n: n.Conv1d(2, 4, 3), (2, 2, 7)),
     (lambda n: n.Conv1d(4, 6, 3, stride=2, padding=2, dilation=2, groups=2), (2, 4, 9)),

@@ -14,14 +14,20 @@ def _cmp(e, t, rtol=1e-9):
     np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=rtol, atol=1e-10)
 
 
-@settings(max_examples=20, deadline=None)
-@given(st.data())
-def test_conv2d_random_configs(data):
+def _draw_conv2d(data):
+    """groups, in/out channels (multiples of groups), kernel, stride, dilation."""
     g = data.draw(st.sampled_from([1, 2]))
     cin, cout = g * data.draw(st.integers(1, 2)), g * data.draw(st.integers(1, 2))
     k = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
     s = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 2)))
     d = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+    return g, cin, cout, k, s, d
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.data())
+def test_conv2d_random_configs(data):
+    g, cin, cout, k, s, d = _draw_conv2d(data)
     p = (data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2)))
     h = data.draw(st.integers(d[0] * (k[0] - 1) + 1, 7))
     w = data.draw(st.integers(d[1] * (k[1] - 1) + 1, 7))
@@ -44,11 +50,7 @@ def test_conv2d_random_configs(data):
 @settings(max_examples=20, deadline=None)
 @given(st.data())
 def test_conv_transpose2d_random_configs(data):
-    g = data.draw(st.sampled_from([1, 2]))
-    cin, cout = g * data.draw(st.integers(1, 2)), g * data.draw(st.integers(1, 2))
-    k = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
-    s = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 2)))
-    d = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+    g, cin, cout, k, s, d = _draw_conv2d(data)
     p = (data.draw(st.integers(0, d[0] * (k[0] - 1))), data.draw(st.integers(0, d[1] * (k[1] - 1))))
     op = tuple(data.draw(st.integers(0, max(ss, dd) - 1)) for ss, dd in zip(s, d))
     rng = np.random.default_rng(data.draw(st.integers(0, 100)))

@@ -6,22 +6,20 @@ import pytest
 import ember
 import ember.nn as enn
 
-
-def _np(t):
-    return t.detach().numpy()
+from _helpers import assert_param_grads_match, copy_from_torch, to_np
 
 
 def test_lstm_cell_numpy_reference(rng):
     cell = enn.LSTMCell(3, 4, dtype=ember.float64)
     x, h, c = rng.standard_normal((2, 3)), rng.standard_normal((2, 4)), rng.standard_normal((2, 4))
     h1, c1 = cell(ember.tensor(x), (ember.tensor(h), ember.tensor(c)))
-    g = x @ _np(cell.weight_ih).T + _np(cell.bias_ih) + h @ _np(cell.weight_hh).T + \
-        _np(cell.bias_hh)
+    g = x @ to_np(cell.weight_ih).T + to_np(cell.bias_ih) + h @ to_np(cell.weight_hh).T + \
+        to_np(cell.bias_hh)
     sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
     i, f, gg, o = np.split(g, 4, axis=1)
     c_ref = sig(f) * c + sig(i) * np.tanh(gg)
-    np.testing.assert_allclose(_np(c1), c_ref, rtol=1e-12)
-    np.testing.assert_allclose(_np(h1), sig(o) * np.tanh(c_ref), rtol=1e-12)
+    np.testing.assert_allclose(to_np(c1), c_ref, rtol=1e-12)
+    np.testing.assert_allclose(to_np(h1), sig(o) * np.tanh(c_ref), rtol=1e-12)
 
 
 def test_gru_cell_numpy_reference(rng):
@@ -29,13 +27,13 @@ def test_gru_cell_numpy_reference(rng):
     x, h = rng.standard_normal(3), rng.standard_normal(2)
     out = cell(ember.tensor(x), ember.tensor(h))
     assert out.shape == (2,)
-    gi = _np(cell.weight_ih) @ x + _np(cell.bias_ih)
-    gh = _np(cell.weight_hh) @ h + _np(cell.bias_hh)
+    gi = to_np(cell.weight_ih) @ x + to_np(cell.bias_ih)
+    gh = to_np(cell.weight_hh) @ h + to_np(cell.bias_hh)
     sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
     r = sig(gi[:2] + gh[:2])
     z = sig(gi[2:4] + gh[2:4])
     n = np.tanh(gi[4:] + r * gh[4:])
-    np.testing.assert_allclose(_np(out), (1 - z) * n + z * h, rtol=1e-12)
+    np.testing.assert_allclose(to_np(out), (1 - z) * n + z * h, rtol=1e-12)
 
 
 def test_init_range_and_names():
@@ -46,7 +44,7 @@ def test_init_range_and_names():
                      "weight_ih_l1_reverse", "weight_hh_l1_reverse"]
     assert m.weight_ih_l1.shape == (27, 18)
     for p in m.parameters():
-        v = _np(p)
+        v = to_np(p)
         assert np.abs(v).max() <= 1 / 3 and v.std() > 0.1  # U(-1/3, 1/3) has std 0.19
     lstm = enn.LSTM(2, 6, proj_size=3)
     assert lstm.weight_hr_l0.shape == (3, 6) and lstm.weight_hh_l0.shape == (24, 3)
@@ -84,10 +82,10 @@ def test_dropout_between_layers_only_in_training(rng):
     x = ember.tensor(rng.standard_normal((5, 2, 3)))
     m.eval()
     a, b = m(x)[0], m(x)[0]
-    np.testing.assert_array_equal(_np(a), _np(b))
+    np.testing.assert_array_equal(to_np(a), to_np(b))
     m.train()
     c = m(x)[0]
-    assert not np.allclose(_np(c), _np(a))
+    assert not np.allclose(to_np(c), to_np(a))
 
 
 # ------------------------------------------------------------------ PyTorch parity
@@ -103,10 +101,6 @@ torch_cases = [
 ]
 
 
-def _copy(torch, tm, em):
-    em.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
-
-
 @pytest.mark.parametrize("kind,kw", torch_cases)
 @pytest.mark.parametrize("with_hx", [False, True])
 @pytest.mark.parametrize("batched", [True, False])
@@ -115,7 +109,7 @@ def test_vs_torch(kind, kw, with_hx, batched, rng):
     torch.manual_seed(0)
     tm = getattr(torch.nn, kind)(3, 4, **kw).double()
     em = getattr(enn, kind)(3, 4, **kw, dtype=ember.float64)
-    _copy(torch, tm, em)
+    copy_from_torch(tm, em)
     dirs = 2 if kw.get("bidirectional") else 1
     layers = kw.get("num_layers", 1)
     seq, n = 4, 2
@@ -142,20 +136,17 @@ def test_vs_torch(kind, kw, with_hx, batched, rng):
     t_outs = [to] + (list(th_n) if kind == "LSTM" else [th_n])
     loss_e, loss_t = 0, 0
     for e, t in zip(e_outs, t_outs):
-        np.testing.assert_allclose(_np(e), t.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(to_np(e), t.detach().numpy(), rtol=1e-10, atol=1e-12)
         cot = rng.standard_normal(tuple(t.shape))
         loss_e = loss_e + (e * ember.tensor(cot)).sum()
         loss_t = loss_t + (t * torch.tensor(cot)).sum()
     loss_e.backward()
     loss_t.backward()
-    np.testing.assert_allclose(_np(ex.grad), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(to_np(ex.grad), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
     if with_hx:
         for e, t in zip(es, ts):
-            np.testing.assert_allclose(_np(e.grad), t.grad.numpy(), rtol=1e-9, atol=1e-12)
-    tp = dict(tm.named_parameters())
-    for name, p in em.named_parameters():
-        np.testing.assert_allclose(_np(p.grad), tp[name].grad.numpy(), rtol=1e-9, atol=1e-12,
-                                   err_msg=name)
+            np.testing.assert_allclose(to_np(e.grad), t.grad.numpy(), rtol=1e-9, atol=1e-12)
+    assert_param_grads_match(em, tm, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("kind,kw", [("RNNCell", {"nonlinearity": "relu"}), ("RNNCell", {}),
@@ -165,7 +156,7 @@ def test_cells_vs_torch(kind, kw, batched, rng):
     torch = pytest.importorskip("torch")
     tm = getattr(torch.nn, kind)(3, 5, **kw).double()
     em = getattr(enn, kind)(3, 5, **kw, dtype=ember.float64)
-    _copy(torch, tm, em)
+    copy_from_torch(tm, em)
     bs = (2,) if batched else ()
     x = rng.standard_normal(bs + (3,))
     states = [rng.standard_normal(bs + (5,)) for _ in range(2 if kind == "LSTMCell" else 1)]
@@ -178,18 +169,16 @@ def test_cells_vs_torch(kind, kw, batched, rng):
     to = list(to) if kind == "LSTMCell" else [to]
     le, lt = 0, 0
     for e, t in zip(eo, to):
-        np.testing.assert_allclose(_np(e), t.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(to_np(e), t.detach().numpy(), rtol=1e-12)
         cot = rng.standard_normal(tuple(t.shape))
         le, lt = le + (e * ember.tensor(cot)).sum(), lt + (t * torch.tensor(cot)).sum()
     le.backward()
     lt.backward()
-    np.testing.assert_allclose(_np(ex.grad), tx.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(to_np(ex.grad), tx.grad.numpy(), rtol=1e-10)
     for e, t in zip(es, ts):
-        np.testing.assert_allclose(_np(e.grad), t.grad.numpy(), rtol=1e-10)
-    tp = dict(tm.named_parameters())
-    for name, p in em.named_parameters():
-        np.testing.assert_allclose(_np(p.grad), tp[name].grad.numpy(), rtol=1e-10, err_msg=name)
+        np.testing.assert_allclose(to_np(e.grad), t.grad.numpy(), rtol=1e-10)
+    assert_param_grads_match(em, tm, rtol=1e-10)
     # default zero state
-    np.testing.assert_allclose(_np(em(ex) if kind != "LSTMCell" else em(ex)[0]),
+    np.testing.assert_allclose(to_np(em(ex) if kind != "LSTMCell" else em(ex)[0]),
                                (tm(tx) if kind != "LSTMCell" else tm(tx)[0]).detach().numpy(),
                                rtol=1e-12)

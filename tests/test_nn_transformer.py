@@ -7,13 +7,8 @@ import ember
 import ember.nn as enn
 from ember.nn.modules.transformer import generate_square_subsequent_mask
 
-
-def _np(t):
-    return t.detach().numpy()
-
-
-def _copy(tm, em):
-    em.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+from _helpers import (assert_param_grads_match, backward_same_cotangent, copy_from_torch,
+                      to_np)
 
 
 def test_structure():
@@ -25,11 +20,11 @@ def test_structure():
     assert "layers.1.norm2.bias" in names and names[-2:] == ["norm.weight", "norm.bias"]
     # the layers are independent copies
     assert enc.layers[0].linear1.weight is not enc.layers[1].linear1.weight
-    np.testing.assert_array_equal(_np(enc.layers[0].linear1.weight),
-                                  _np(enc.layers[1].linear1.weight))
+    np.testing.assert_array_equal(to_np(enc.layers[0].linear1.weight),
+                                  to_np(enc.layers[1].linear1.weight))
     assert layer.dropout.p == 0.1 and layer.linear1.out_features == 16
     m = generate_square_subsequent_mask(3)
-    np.testing.assert_array_equal(_np(m), np.triu(np.full((3, 3), -np.inf), 1))
+    np.testing.assert_array_equal(to_np(m), np.triu(np.full((3, 3), -np.inf), 1))
 
 
 def test_bad_input():
@@ -47,10 +42,10 @@ def test_dropout_only_in_training(rng):
                                         dtype=ember.float64)
     x = ember.tensor(rng.standard_normal((3, 2, 4)))
     layer.eval()
-    a = _np(layer(x))
-    np.testing.assert_array_equal(a, _np(layer(x)))
+    a = to_np(layer(x))
+    np.testing.assert_array_equal(a, to_np(layer(x)))
     layer.train()
-    assert not np.allclose(a, _np(layer(x)))
+    assert not np.allclose(a, to_np(layer(x)))
 
 
 CASES = [
@@ -71,7 +66,7 @@ def test_layer_vs_torch(kw, masks, rng):
     tm = torch.nn.TransformerEncoderLayer(E, 2, dim_feedforward=12, dropout=0.0, **kw).double()
     em = enn.TransformerEncoderLayer(E, 2, dim_feedforward=12, dropout=0.0, **kw,
                                      dtype=ember.float64)
-    _copy(tm, em)
+    copy_from_torch(tm, em)
     x = rng.standard_normal((N, S, E) if kw.get("batch_first") else (S, N, E))
     ekw, tkw = {}, {}
     amask, kpm = masks
@@ -92,15 +87,10 @@ def test_layer_vs_torch(kw, masks, rng):
         tkw["src_key_padding_mask"] = torch.tensor(p)
     ex, tx = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     eo, to = em(ex, **ekw), tm(tx, **tkw)
-    np.testing.assert_allclose(_np(eo), to.detach().numpy(), rtol=1e-9, atol=1e-11)
-    cot = rng.standard_normal(tuple(to.shape))
-    (eo * ember.tensor(cot)).sum().backward()
-    (to * torch.tensor(cot)).sum().backward()
-    np.testing.assert_allclose(_np(ex.grad), tx.grad.numpy(), rtol=1e-8, atol=1e-10)
-    tp = dict(tm.named_parameters())
-    for name, p in em.named_parameters():
-        np.testing.assert_allclose(_np(p.grad), tp[name].grad.numpy(), rtol=1e-8, atol=1e-10,
-                                   err_msg=name)
+    np.testing.assert_allclose(to_np(eo), to.detach().numpy(), rtol=1e-9, atol=1e-11)
+    backward_same_cotangent(torch, rng, eo, to)
+    np.testing.assert_allclose(to_np(ex.grad), tx.grad.numpy(), rtol=1e-8, atol=1e-10)
+    assert_param_grads_match(em, tm, rtol=1e-8, atol=1e-10)
 
 
 @pytest.mark.parametrize("batched", [True, False])
@@ -115,21 +105,16 @@ def test_encoder_vs_torch(batched, rng):
     el = enn.TransformerEncoderLayer(E, 3, dim_feedforward=10, dropout=0.0, batch_first=True,
                                      dtype=ember.float64)
     em = enn.TransformerEncoder(el, 2, norm=enn.LayerNorm(E, dtype=ember.float64))
-    _copy(tm, em)
+    copy_from_torch(tm, em)
     x = rng.standard_normal((2, 5, E) if batched else (5, E))
     mask = np.triu(np.full((5, 5), -np.inf), 1)
     ex, tx = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     eo = em(ex, mask=ember.tensor(mask), is_causal=True)
     to = tm(tx, mask=torch.tensor(mask), is_causal=True)
-    np.testing.assert_allclose(_np(eo), to.detach().numpy(), rtol=1e-9, atol=1e-11)
-    cot = rng.standard_normal(tuple(to.shape))
-    (eo * ember.tensor(cot)).sum().backward()
-    (to * torch.tensor(cot)).sum().backward()
-    np.testing.assert_allclose(_np(ex.grad), tx.grad.numpy(), rtol=1e-8, atol=1e-10)
-    tp = dict(tm.named_parameters())
-    for name, p in em.named_parameters():
-        np.testing.assert_allclose(_np(p.grad), tp[name].grad.numpy(), rtol=1e-8, atol=1e-10,
-                                   err_msg=name)
+    np.testing.assert_allclose(to_np(eo), to.detach().numpy(), rtol=1e-9, atol=1e-11)
+    backward_same_cotangent(torch, rng, eo, to)
+    np.testing.assert_allclose(to_np(ex.grad), tx.grad.numpy(), rtol=1e-8, atol=1e-10)
+    assert_param_grads_match(em, tm, rtol=1e-8, atol=1e-10)
 
 
 def test_encoder_trains(rng):
@@ -162,7 +147,7 @@ def test_decoder_layer_vs_torch(kw, rng):
     T, S, N, E = 3, 4, 2, 6
     tm = torch.nn.TransformerDecoderLayer(E, 2, 10, dropout=0.0, **kw).double()
     em = enn.TransformerDecoderLayer(E, 2, 10, dropout=0.0, **kw, dtype=ember.float64)
-    _copy(tm, em)
+    copy_from_torch(tm, em)
     bf = kw.get("batch_first", False)
     tgt = rng.standard_normal((N, T, E) if bf else (T, N, E))
     mem = rng.standard_normal((N, S, E) if bf else (S, N, E))
@@ -175,16 +160,11 @@ def test_decoder_layer_vs_torch(kw, rng):
             memory_key_padding_mask=ember.tensor(mkpm))
     to = tm(*ts, tgt_mask=torch.tensor(causal), tgt_is_causal=True,
             memory_key_padding_mask=torch.tensor(mkpm))
-    np.testing.assert_allclose(_np(eo), to.detach().numpy(), rtol=1e-9, atol=1e-11)
-    cot = rng.standard_normal(tuple(to.shape))
-    (eo * ember.tensor(cot)).sum().backward()
-    (to * torch.tensor(cot)).sum().backward()
+    np.testing.assert_allclose(to_np(eo), to.detach().numpy(), rtol=1e-9, atol=1e-11)
+    backward_same_cotangent(torch, rng, eo, to)
     for e, t in zip(es, ts):
-        np.testing.assert_allclose(_np(e.grad), t.grad.numpy(), rtol=1e-8, atol=1e-10)
-    tp = dict(tm.named_parameters())
-    for name, p in em.named_parameters():
-        np.testing.assert_allclose(_np(p.grad), tp[name].grad.numpy(), rtol=1e-8, atol=1e-10,
-                                   err_msg=name)
+        np.testing.assert_allclose(to_np(e.grad), t.grad.numpy(), rtol=1e-8, atol=1e-10)
+    assert_param_grads_match(em, tm, rtol=1e-8, atol=1e-10)
 
 
 def test_transformer_vs_torch(rng):
@@ -195,21 +175,19 @@ def test_transformer_vs_torch(rng):
     tm = torch.nn.Transformer(**kw).double()
     em = enn.Transformer(**kw, dtype=ember.float64)
     assert [n for n, _ in em.named_parameters()] == [n for n, _ in tm.named_parameters()]
-    _copy(tm, em)
+    copy_from_torch(tm, em)
     src, tgt = rng.standard_normal((2, 5, 6)), rng.standard_normal((2, 3, 6))
     mask = enn.Transformer.generate_square_subsequent_mask(3, dtype=ember.float64)
     np.testing.assert_array_equal(
-        _np(mask), torch.nn.Transformer.generate_square_subsequent_mask(3).numpy())
+        to_np(mask), torch.nn.Transformer.generate_square_subsequent_mask(3).numpy())
     es = [ember.tensor(a, requires_grad=True) for a in (src, tgt)]
     ts = [torch.tensor(a, requires_grad=True) for a in (src, tgt)]
     eo = em(*es, tgt_mask=mask)
-    to = tm(*ts, tgt_mask=torch.tensor(_np(mask)))
-    np.testing.assert_allclose(_np(eo), to.detach().numpy(), rtol=1e-9, atol=1e-11)
-    cot = rng.standard_normal(tuple(to.shape))
-    (eo * ember.tensor(cot)).sum().backward()
-    (to * torch.tensor(cot)).sum().backward()
+    to = tm(*ts, tgt_mask=torch.tensor(to_np(mask)))
+    np.testing.assert_allclose(to_np(eo), to.detach().numpy(), rtol=1e-9, atol=1e-11)
+    backward_same_cotangent(torch, rng, eo, to)
     for e, t in zip(es, ts):
-        np.testing.assert_allclose(_np(e.grad), t.grad.numpy(), rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(to_np(e.grad), t.grad.numpy(), rtol=1e-8, atol=1e-10)
     with pytest.raises(RuntimeError, match="batch number of src and tgt"):
         em(ember.zeros(2, 5, 6, dtype=ember.float64), ember.zeros(3, 3, 6, dtype=ember.float64))
     with pytest.raises(RuntimeError, match="feature number"):
@@ -219,6 +197,6 @@ def test_transformer_vs_torch(rng):
 def test_transformer_init_is_xavier():
     m = enn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
                         dim_feedforward=16)
-    w = _np(m.encoder.layers[0].linear1.weight)
+    w = to_np(m.encoder.layers[0].linear1.weight)
     bound = np.sqrt(6 / (8 + 16))
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.5 * bound

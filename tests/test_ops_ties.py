@@ -96,21 +96,13 @@ def test_tie_rule_matches_torch(name, fn, inputs, expected):
     assert E is not None
 
 
-def test_max_dim_gradient_goes_to_returned_index():
-    x = ember.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]], dtype=F64, requires_grad=True)
-    values, indices = ember.max(x, 1)
+@pytest.mark.parametrize("op,rows", [("max", [[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]]),
+                                     ("min", [[1.0, 0.0, 0.0], [2.0, 2.0, 5.0]])])
+def test_dim_gradient_goes_to_returned_index(op, rows):
+    x = ember.tensor(rows, dtype=F64, requires_grad=True)
+    values, indices = getattr(ember, op)(x, 1)
     ember.sum(values).backward()
     expected = np.zeros((2, 3))
     expected[np.arange(2), indices.numpy()] = 1.0
     np.testing.assert_array_equal(x.grad.numpy(), expected)
-    assert indices.tolist() == [1, 0]  # the first of tied maxima, as numpy and torch CPU
-
-
-def test_min_dim_gradient_goes_to_returned_index():
-    x = ember.tensor([[1.0, 0.0, 0.0], [2.0, 2.0, 5.0]], dtype=F64, requires_grad=True)
-    values, indices = ember.min(x, 1)
-    ember.sum(values).backward()
-    expected = np.zeros((2, 3))
-    expected[np.arange(2), indices.numpy()] = 1.0
-    np.testing.assert_array_equal(x.grad.numpy(), expected)
-    assert indices.tolist() == [1, 0]
+    assert indices.tolist() == [1, 0]  # the first of tied extrema, as numpy and torch CPU

@@ -17,7 +17,7 @@ from ..frontend.autograd import grad_mode
 from ..frontend.autograd.graph import Node
 from ..frontend.tensor import Tensor
 from ..passes import autodiff, optimize, partition
-from . import interp, pytree
+from . import backends, interp, pytree
 
 
 def _cpu():
@@ -53,9 +53,22 @@ class Executable:
             self.backward_graph = None
             self.timings = {"passes": time.perf_counter() - t0}
         self.out_index = {name: k for k, (name, _) in enumerate(self.graph.outputs)}
+        t3 = time.perf_counter()
+        self._backend = backends.get(backend or "interp")
+        base = program.graph.structural_hash()
+        self._runners = {id(self.graph): self._backend.prepare(
+            self.graph, (base, "forward", tuple(self.wrt), tuple(self.diff_outputs)))}
+        if self.backward_graph is not None:
+            self._runners[id(self.backward_graph)] = self._backend.prepare(
+                self.backward_graph, (base, "backward", tuple(self.wrt),
+                                      tuple(self.diff_outputs)))
+        self.timings["codegen"] = time.perf_counter() - t3
 
     def run_arrays(self, graph, arrays):
-        return interp.run(graph, *arrays)
+        run = self._runners.get(id(graph))
+        if run is None:
+            return interp.run(graph, *arrays)
+        return run(arrays)
 
     def __call__(self, leaves):
         prog = self.program
@@ -72,7 +85,9 @@ class Executable:
             kind, (where, k) = e.kind, e.target
             target = leaves[k] if where == "arg" else slots[k].tensor
             if kind == "update":
-                np.copyto(target._data, outs[idx[e.output]], casting="unsafe")
+                src = outs[idx[e.output]]
+                if src is not target._data:   # a backend may have written it in place
+                    np.copyto(target._data, src, casting="unsafe")
                 target._version[0] += 1
             elif kind == "grad_set":
                 target.grad = Tensor._wrap(outs[idx[e.output]], target.dtype, target.device)

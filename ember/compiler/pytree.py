@@ -63,4 +63,10 @@ def unflatten(treedef, leaves):
         vals = [build(x) for x in t[1]]
         return vals if tag == "L" else tuple(vals)
 
-    return build(treedef)
+    try:
+        return build(treedef)
+    finally:
+        # `build` refers to itself through its closure cell: a reference cycle that would
+        # keep the leaves (the call's output tensors) alive until the cyclic GC runs
+        it = build = None  # noqa: F841
+

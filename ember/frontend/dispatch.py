@@ -242,13 +242,6 @@ def unary_float(name, x):
     return bind(P[name], x)
 
 
-def to_tensor_like(value, like):
-    """A Python scalar or array-like as a tensor on ``like``'s device (for where/clamp)."""
-    if isinstance(value, Tensor):
-        return value
-    return constant(value, (), result_type(value), like.device)
-
-
 from .tensor import Tensor  # noqa: E402  (tensor.py imports this module's helpers lazily)
 
 _wrap = Tensor._wrap

@@ -248,8 +248,3 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
         out = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
     out = out.reshape(p.shape[:-1] + (num_samples,)).astype(np.int64)
     return Tensor._wrap(out, D.int64)
-
-
-def _prob_check(p, name):
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name}: probability has to be between 0 and 1, but got {p}")

@@ -58,7 +58,3 @@ def _cpu():
 def _rebuild_parameter(arr, dtype_name, requires_grad):
     from ..ops import dtypes as D
     return Parameter(Tensor._wrap(arr, D.from_name(dtype_name)), requires_grad)
-
-
-def is_parameter(x):
-    return isinstance(x, Parameter)

@@ -151,8 +151,6 @@ def _conv_vjp(g, out, x, w, stride, padding, lhs_dilation, rhs_dilation, groups,
     xs, ws, gs = L.shape_of(x), L.shape_of(w), L.shape_of(g)
     nsp = len(xs) - 2
     sp = tuple(range(2, 2 + nsp))
-    o, cg = ws[0], ws[1]
-    og = o // groups
     gx = gw = None
     if needs[0]:
         gx = _conv_grad_input(g, w, xs, ws, gs, sp, stride, padding, lhs_dilation,

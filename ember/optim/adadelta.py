@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .optimizer import (Optimizer, check_dense, check_lr, check_nonneg, check_unsupported,
-                        new_step, zeros_state)
+                        grad_direction)
 
 __all__ = ["Adadelta"]
 
@@ -36,16 +36,10 @@ class Adadelta(Optimizer):
         wd = self._hyper_if_set(group, "weight_decay")
         for p in self._params_with_grad(group):
             check_dense("Adadelta", p)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = new_step()
-                state["square_avg"] = zeros_state(p)
-                state["acc_delta"] = zeros_state(p)
+            state = self._lazy_state(p, "square_avg", "acc_delta")
             step, v, u = state["step"], state["square_avg"], state["acc_delta"]
-            g = -p.grad if group["maximize"] else p.grad
+            g = grad_direction(p, group, wd)
             step.add_(1)
-            if wd is not None:
-                g = g + wd * p
             v.mul_(rho).add_(g * g * (1 - rho))
             delta = (u + eps).sqrt() / (v + eps).sqrt() * g
             u.mul_(rho).add_(delta * delta * (1 - rho))

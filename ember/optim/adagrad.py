@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..frontend.creation import full_like
 from .optimizer import (Optimizer, check_dense, check_lr, check_nonneg, check_unsupported,
-                        new_step)
+                        grad_direction, new_step)
 
 __all__ = ["Adagrad"]
 
@@ -51,10 +51,8 @@ class Adagrad(Optimizer):
             if len(state) == 0:  # a group added after construction
                 self._init_state(p, group)
             step, acc = state["step"], state["sum"]
-            g = -p.grad if group["maximize"] else p.grad
+            g = grad_direction(p, group, wd)
             step.add_(1)
-            if wd is not None:
-                g = g + wd * p
             clr = lr / (1 + (step - 1) * lr_decay)
             acc.add_(g * g)
             p.sub_(clr * (g / (acc.sqrt() + eps)))

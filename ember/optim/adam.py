@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .optimizer import (Optimizer, check_betas, check_dense, check_lr, check_nonneg,
-                        check_unsupported, new_step, zeros_state)
+                        check_unsupported, grad_direction)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -43,23 +43,16 @@ class Adam(Optimizer):
         eps = self._hyper(group, "eps")
         wd = self._hyper_if_set(group, "weight_decay")
         amsgrad = group["amsgrad"]
+        decoupled = group["decoupled_weight_decay"]
+        zero_names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
         for p in self._params_with_grad(group):
             check_dense(self._name, p)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = new_step()
-                state["exp_avg"] = zeros_state(p)
-                state["exp_avg_sq"] = zeros_state(p)
-                if amsgrad:
-                    state["max_exp_avg_sq"] = zeros_state(p)
+            state = self._lazy_state(p, *zero_names)
             step, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-            g = -p.grad if group["maximize"] else p.grad
+            g = grad_direction(p, group, None if decoupled else wd)
             step.add_(1)
-            if wd is not None:
-                if group["decoupled_weight_decay"]:
-                    p.mul_(1 - lr * wd)
-                else:
-                    g = g + wd * p
+            if decoupled and wd is not None:
+                p.mul_(1 - lr * wd)
             m.lerp_(g, 1 - beta1)
             v.mul_(beta2).add_(g * g * (1 - beta2))
             bias_correction1 = 1 - beta1 ** step

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .optimizer import (Optimizer, check_betas, check_dense, check_lr, check_nonneg,
-                        check_unsupported, new_step, zeros_state)
+                        check_unsupported, grad_direction)
 
 __all__ = ["Adamax"]
 
@@ -34,16 +34,10 @@ class Adamax(Optimizer):
         wd = self._hyper_if_set(group, "weight_decay")
         for p in self._params_with_grad(group):
             check_dense("Adamax", p)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = new_step()
-                state["exp_avg"] = zeros_state(p)
-                state["exp_inf"] = zeros_state(p)
+            state = self._lazy_state(p, "exp_avg", "exp_inf")
             step, m, u = state["step"], state["exp_avg"], state["exp_inf"]
-            g = -p.grad if group["maximize"] else p.grad
+            g = grad_direction(p, group, wd)
             step.add_(1)
-            if wd is not None:
-                g = g + wd * p
             m.lerp_(g, 1 - beta1)
             u.copy_((u * beta2).maximum(g.abs() + eps))
             p.sub_((lr / (1 - beta1 ** step)) * (m / u))

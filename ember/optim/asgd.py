@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..frontend.creation import ones as _ones
 from ..frontend.functional.math import where
 from .optimizer import (Optimizer, check_dense, check_lr, check_nonneg, check_unsupported,
-                        new_step, scalar_dtype, zeros_state)
+                        grad_direction, new_step, scalar_dtype, zeros_state)
 
 __all__ = ["ASGD"]
 
@@ -47,10 +47,8 @@ class ASGD(Optimizer):
                 state["mu"] = _ones((), dtype=scalar_dtype())
                 state["ax"] = zeros_state(p)
             step, eta, mu, ax = state["step"], state["eta"], state["mu"], state["ax"]
-            g = -p.grad if group["maximize"] else p.grad
+            g = grad_direction(p, group, wd)
             step.add_(1)
-            if wd is not None:
-                g = g + wd * p
             p.mul_(1 - lambd * eta)
             p.sub_(g * eta)
             ax.copy_(where(mu == 1, p, ax + (p - ax) * mu))

@@ -65,6 +65,13 @@ def zeros_state(p):
     return _zeros_like(p)
 
 
+def grad_direction(p, group, wd):
+    """``p.grad``, negated if the group has ``maximize``, plus ``wd * p`` (coupled weight
+    decay) when ``wd`` (from ``_hyper_if_set``) is not None."""
+    g = -p.grad if group["maximize"] else p.grad
+    return g if wd is None else g + wd * p
+
+
 def check_dense(opt_name, p):
     if getattr(p.grad, "is_sparse", False):
         raise RuntimeError(f"{opt_name} does not support sparse gradients"
@@ -236,6 +243,16 @@ class Optimizer:
 
     def _params_with_grad(self, group):
         return [p for p in group["params"] if p.grad is not None]
+
+    def _lazy_state(self, p, *zero_names):
+        """``self.state[p]``; at the parameter's first step it is created as a 0-d ``step``
+        and one zero tensor like ``p`` per name (in that order: PyTorch's state keys)."""
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = new_step()
+            for name in zero_names:
+                state[name] = zeros_state(p)
+        return state
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all optimized tensors: to ``None`` (default) or to zero."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .optimizer import (Optimizer, check_dense, check_lr, check_nonneg, check_unsupported,
-                        new_step, zeros_state)
+                        grad_direction)
 
 __all__ = ["RMSprop"]
 
@@ -40,21 +40,14 @@ class RMSprop(Optimizer):
         momentum = self._hyper_if_set(group, "momentum")  # validated >= 0
         use_momentum = momentum is not None
         centered = group["centered"]
+        zero_names = ("square_avg",) + (("momentum_buffer",) if use_momentum else ()) \
+            + (("grad_avg",) if centered else ())
         for p in self._params_with_grad(group):
             check_dense("RMSprop", p)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = new_step()
-                state["square_avg"] = zeros_state(p)
-                if use_momentum:
-                    state["momentum_buffer"] = zeros_state(p)
-                if centered:
-                    state["grad_avg"] = zeros_state(p)
+            state = self._lazy_state(p, *zero_names)
             v = state["square_avg"]
-            g = -p.grad if group["maximize"] else p.grad
+            g = grad_direction(p, group, wd)
             state["step"].add_(1)
-            if wd is not None:
-                g = g + wd * p
             v.mul_(alpha).add_(g * g * (1 - alpha))
             if centered:
                 ga = state["grad_avg"]

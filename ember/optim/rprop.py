@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from ..frontend.functional.math import where
-from .optimizer import Optimizer, check_dense, check_lr, check_unsupported, new_step, zeros_state
+from .optimizer import (Optimizer, check_dense, check_lr, check_unsupported, grad_direction,
+                        new_step, zeros_state)
 
 __all__ = ["Rprop"]
 
@@ -45,7 +46,7 @@ class Rprop(Optimizer):
                 state["prev"] = zeros_state(p)
                 state["step_size"] = zeros_state(p) + lr
             prev, step_size = state["prev"], state["step_size"]
-            g = -p.grad if group["maximize"] else p.grad
+            g = grad_direction(p, group, None)
             state["step"].add_(1)
             s = g * prev
             grew, flipped = s > 0, s < 0

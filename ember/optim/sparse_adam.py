@@ -17,7 +17,7 @@ from __future__ import annotations
 from ..frontend.creation import zeros as _zeros, ones as _ones, zeros_like as _zeros_like
 from ..frontend.functional.math import where
 from ..ops import dtypes as D
-from .optimizer import Optimizer, check_betas, check_lr, check_nonneg, new_step, zeros_state
+from .optimizer import Optimizer, check_betas, check_lr, check_nonneg
 
 __all__ = ["SparseAdam"]
 
@@ -72,11 +72,7 @@ class SparseAdam(Optimizer):
         beta1, beta2 = self._hyper(group, "betas")
         eps = self._hyper(group, "eps")
         for p in self._params_with_grad(group):
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = new_step()
-                state["exp_avg"] = zeros_state(p)
-                state["exp_avg_sq"] = zeros_state(p)
+            state = self._lazy_state(p, "exp_avg", "exp_avg_sq")
             step, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
             g, rows = _dense_rows(p, p.grad)
             if group["maximize"]:

@@ -30,6 +30,12 @@ def gomp():
         if _GOMP:
             return _GOMP[0]
         info = None
+        if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+            # libgomp reads this once, when it loads. Its default (spin ~300k iterations
+            # at each barrier) makes a compiled MLP step 10x slower on the shared 2-core
+            # machines (8 ms vs 0.55 ms at batch 32: spinning workers fight OpenBLAS's
+            # threads and other processes); passive waiting costs a few us per region.
+            os.environ["OMP_WAIT_POLICY"] = "passive"
         if os.environ.get("EMBER_PARALLEL", "1") != "0":
             for name in ("libgomp.so.1", ctypes.util.find_library("gomp")):
                 if not name:

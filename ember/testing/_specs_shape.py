@@ -22,10 +22,6 @@ def _s(name, op, ref, *parts, dtypes=ALL, grad=(0,), **kw):
     return OpSpec(name, op, ref, _gen(*parts), dtypes=dtypes, grad=grad, **kw)
 
 
-def _method(name):
-    return lambda m, x, **kw: getattr(x, name)(**kw)
-
-
 def _split_ref(x, split_size_or_sections, dim):
     n = x.shape[dim]
     if isinstance(split_size_or_sections, int):

@@ -35,12 +35,17 @@ def _reduce(name, x, axes, keepdim):
     return bind(P[name], x, axes=axes, keepdim=bool(keepdim))
 
 
-def sum(x, dim=None, keepdim=False, *, dtype=None):
+def _accumulate_as(x, dtype):
+    """sum/prod's input cast: to ``dtype`` if given, else integers and bools to int64."""
     if dtype is not None:
-        x = cast(x, dtype)
-    elif x.dtype.category != D.FLOAT:
-        x = cast(x, D.int64)
-    return _reduce("sum", x, dims(x, dim, "sum"), keepdim)
+        return cast(x, dtype)
+    if x.dtype.category != D.FLOAT:
+        return cast(x, D.int64)
+    return x
+
+
+def sum(x, dim=None, keepdim=False, *, dtype=None):
+    return _reduce("sum", _accumulate_as(x, dtype), dims(x, dim, "sum"), keepdim)
 
 
 def nansum(x, dim=None, keepdim=False, *, dtype=None):
@@ -70,11 +75,7 @@ def nanmean(x, dim=None, keepdim=False):
 
 
 def prod(x, dim=None, keepdim=False, *, dtype=None):
-    if dtype is not None:
-        x = cast(x, dtype)
-    elif x.dtype.category != D.FLOAT:
-        x = cast(x, D.int64)
-    return _reduce("prod", x, dims(x, dim, "prod"), keepdim)
+    return _reduce("prod", _accumulate_as(x, dtype), dims(x, dim, "prod"), keepdim)
 
 
 def amax(x, dim=None, keepdim=False):

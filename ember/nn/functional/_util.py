@@ -15,10 +15,6 @@ def ntuple(v, n, name="argument"):
     return (int(v),) * n
 
 
-def shape_str(x):
-    return str(tuple(x.shape))
-
-
 def check_tensor(x, op, arg="input"):
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}(): argument '{arg}' must be a Tensor, not {type(x).__name__}")

@@ -24,10 +24,15 @@ def dropout(input, p=0.5, training=True, inplace=False, *, generator=None):
     _check_p(p, "dropout")
     if not training or p == 0.0:
         return input
+    return _apply_mask(input, input.shape, p, inplace, generator)
+
+
+def _apply_mask(input, mask_shape, p, inplace, generator):
+    """``input`` times a keep mask of ``mask_shape`` (broadcast), in place if asked."""
     if p == 1.0:
         out = input * 0.0
     else:
-        out = input * _keep_mask(input.shape, p, input.dtype, generator)
+        out = input * _keep_mask(mask_shape, p, input.dtype, generator)
     return input.copy_(out) if inplace else out
 
 
@@ -41,11 +46,7 @@ def _feature_dropout(input, p, training, inplace, nsp, name, generator=None):
         return input
     # per-channel mask broadcast over the spatial dims
     mshape = tuple(input.shape[:input.dim() - nsp]) + (1,) * nsp
-    if p == 1.0:
-        out = input * 0.0
-    else:
-        out = input * _keep_mask(mshape, p, input.dtype, generator)
-    return input.copy_(out) if inplace else out
+    return _apply_mask(input, mshape, p, inplace, generator)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):

@@ -24,6 +24,19 @@ def _update(buf, value, momentum):
         buf.copy_(buf + (value.to(buf.dtype) - buf) * momentum)
 
 
+def _normalize_with(input, mean, var, shape, eps):
+    """Normalise with given (running) per-channel statistics."""
+    return (input - mean.reshape(shape)) * (var.reshape(shape) + eps).rsqrt()
+
+
+def _affine(out, weight, bias, shape):
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     check_float(input, "batch_norm")
@@ -51,12 +64,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             unbiased = var.detach().reshape(c) * (n / max(n - 1, 1))
             _update(running_var, unbiased, momentum)
     else:
-        out = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+        out = _normalize_with(input, running_mean, running_var, shape, eps)
+    return _affine(out, weight, bias, shape)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -78,12 +87,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             _update(running_var, var.detach().reshape(n, c).mean(0) * (m / max(m - 1, 1)),
                     momentum)
     else:
-        out = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+        out = _normalize_with(input, running_mean, running_var, shape, eps)
+    return _affine(out, weight, bias, shape)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -117,12 +122,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     x = input.reshape(n, num_groups, -1)
     _, d, var = _moments(x, (2,))
     out = (d * (var + eps).rsqrt()).reshape(tuple(input.shape))
-    shape = (1, c) + (1,) * (input.dim() - 2)
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+    return _affine(out, weight, bias, (1, c) + (1,) * (input.dim() - 2))
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):

@@ -15,6 +15,19 @@ def _check_indices(input, num, name):
                            f"{input.dtype!r}")
 
 
+def check_embedding_args(padding_idx, num_embeddings, scale_grad_by_freq, who):
+    """``padding_idx`` made non-negative (None stays None); rejects what ember lacks."""
+    n = num_embeddings
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise ValueError(f"{who}: padding_idx {padding_idx} must be within "
+                             f"num_embeddings {n}")
+        padding_idx %= n
+    if scale_grad_by_freq:
+        raise NotImplementedError(f"{who}: scale_grad_by_freq=True is not supported")
+    return padding_idx
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` at ``input``: shape ``input.shape + (embedding_dim,)``.
@@ -28,13 +41,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise RuntimeError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), "
                            f"got shape {tuple(weight.shape)}")
     n = weight.shape[0]
-    if padding_idx is not None:
-        if not -n <= padding_idx < n:
-            raise ValueError(f"embedding: padding_idx {padding_idx} must be within "
-                             f"num_embeddings {n}")
-        padding_idx %= n
-    if scale_grad_by_freq:
-        raise NotImplementedError("embedding: scale_grad_by_freq=True is not supported")
+    padding_idx = check_embedding_args(padding_idx, n, scale_grad_by_freq, "embedding")
     idx = input.long().reshape(-1)
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)

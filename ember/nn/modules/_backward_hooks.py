@@ -33,12 +33,16 @@ def _run_full_hooks(state, grad_input):
     return grad_input
 
 
-class _InputHook(Function):
+class _IdentityHook(Function):
+    """Passes tensors through unchanged; subclasses see their gradients in backward."""
+
     @staticmethod
     def forward(ctx, state, *tensors):
         ctx.state = state
         return tensors
 
+
+class _InputHook(_IdentityHook):
     @staticmethod
     def backward(ctx, *grads):
         st = ctx.state
@@ -49,12 +53,7 @@ class _InputHook(Function):
         return (None,) + tuple(grad_input[pos] for pos in st.input_pos)
 
 
-class _OutputHook(Function):
-    @staticmethod
-    def forward(ctx, state, *tensors):
-        ctx.state = state
-        return tensors
-
+class _OutputHook(_IdentityHook):
     @staticmethod
     def backward(ctx, *grads):
         st = ctx.state
@@ -69,6 +68,15 @@ class _OutputHook(Function):
         return (None,) + tuple(grads)
 
 
+def _through(hook, state, values, pos):
+    """``values`` (a tuple) with the tensors at ``pos`` replaced by ``hook``'s outputs."""
+    new = hook.apply(state, *(values[i] for i in pos))
+    values = list(values)
+    for i, t in zip(pos, new):
+        values[i] = t
+    return tuple(values)
+
+
 def wrap_inputs(module, args):
     state = _HookState(module, len(args))
     if not is_grad_enabled():
@@ -76,11 +84,7 @@ def wrap_inputs(module, args):
     state.input_pos = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
     if state.input_pos:
         state.has_inputs = True
-        new = _InputHook.apply(state, *(args[i] for i in state.input_pos))
-        args = list(args)
-        for i, t in zip(state.input_pos, new):
-            args[i] = t
-        args = tuple(args)
+        args = _through(_InputHook, state, tuple(args), state.input_pos)
     return args, state
 
 
@@ -94,8 +98,5 @@ def wrap_outputs(state, result):
     pos = [i for i, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
     if not pos:
         return result
-    new = _OutputHook.apply(state, *(outs[i] for i in pos))
-    outs = list(outs)
-    for i, t in zip(pos, new):
-        outs[i] = t
-    return outs[0] if single else tuple(outs)
+    outs = _through(_OutputHook, state, outs, pos)
+    return outs[0] if single else outs

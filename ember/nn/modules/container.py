@@ -18,7 +18,33 @@ def _index(idx, n, what):
     return idx % n
 
 
-class Sequential(Module):
+def _renumber(module, items):
+    """Re-register ``items`` under the keys "0", "1", ... (PyTorch keeps the keys of
+    Sequential and ModuleList contiguous after an insert or a delete)."""
+    module._modules = OrderedDict((str(i), m) for i, m in enumerate(items))
+    _bump()
+
+
+class _ModuleSeq(Module):
+    """What Sequential and ModuleList share: submodules under integer-string keys."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
+
+
+class Sequential(_ModuleSeq):
     """Modules called in order. ``Sequential(m1, m2)`` or ``Sequential(OrderedDict(...))``."""
 
     def __init__(self, *args):
@@ -50,16 +76,7 @@ class Sequential(Module):
                 delattr(self, key)
         else:
             delattr(self, self._get_item_by_idx(iter(self._modules.keys()), idx))
-        # keep the keys contiguous integers, as PyTorch does
-        items = list(self._modules.values())
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(items))
-        _bump()
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+        _renumber(self, list(self._modules.values()))
 
     def __add__(self, other):
         if not isinstance(other, Sequential):
@@ -89,10 +106,6 @@ class Sequential(Module):
                 ret.append(layer)
         return ret
 
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
     def insert(self, index, module):
         if not isinstance(module, Module):
             raise AssertionError(f"module should be of type: {Module}")
@@ -103,8 +116,7 @@ class Sequential(Module):
             index += n
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(items))
-        _bump()
+        _renumber(self, items)
         return self
 
     def extend(self, sequential):
@@ -112,18 +124,13 @@ class Sequential(Module):
             self.append(layer)
         return self
 
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
-
     def forward(self, input):
         for module in self._modules.values():
             input = module(input)
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSeq):
     """A list of submodules, registered under keys "0", "1", ..."""
 
     def __init__(self, modules=None):
@@ -145,15 +152,7 @@ class ModuleList(Module):
                 delattr(self, str(k))
         else:
             delattr(self, str(_index(idx, len(self), "ModuleList")))
-        items = list(self._modules.values())
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(items))
-        _bump()
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+        _renumber(self, list(self._modules.values()))
 
     def __iadd__(self, modules):
         return self.extend(modules)
@@ -169,17 +168,7 @@ class ModuleList(Module):
     def insert(self, index, module):
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(items))
-        _bump()
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
+        _renumber(self, items)
 
     def extend(self, modules):
         if isinstance(modules, (Module, Tensor)) or not hasattr(modules, "__iter__"):

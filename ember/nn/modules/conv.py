@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import math
 
-from ...frontend.creation import empty
 from .. import functional as F
 from .. import init
 from ..functional._util import ntuple
 from ..functional.conv import conv_padding
-from ..parameter import Parameter
+from .linear import _init_weight_bias
 from .module import Module
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -61,11 +60,7 @@ class _ConvNd(Module):
             wshape = (in_channels, out_channels // groups) + self.kernel_size
         else:
             wshape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(empty(wshape, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        _init_weight_bias(self, wshape, out_channels, bias, dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -115,8 +110,8 @@ class _Conv(_ConvNd):
         self._check_input(input)
         fn = type(self)._fn
         if self.padding_mode != "zeros":
-            pads = conv_padding(self.padding, self.kernel_size, self.dilation,
-                                       self.stride, self._nsp, type(self).__name__)
+            pads = conv_padding(self.padding, self.kernel_size, self.dilation, self.stride,
+                                self._nsp, type(self).__name__)
             flat = [v for lo_hi in reversed(pads) for v in lo_hi]
             x = F.pad(input, flat, mode=self.padding_mode)
             return fn(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)

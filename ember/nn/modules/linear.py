@@ -10,6 +10,16 @@ from ..parameter import Parameter
 from .module import Module
 
 
+def _init_weight_bias(module, weight_shape, out_features, bias, dtype, device):
+    """Register an uninitialised ``weight`` and an ``out_features`` ``bias`` (or None);
+    the caller's ``reset_parameters`` fills them (Linear, Bilinear, the conv layers)."""
+    module.weight = Parameter(empty(weight_shape, dtype=dtype, device=device))
+    if bias:
+        module.bias = Parameter(empty(out_features, dtype=dtype, device=device))
+    else:
+        module.register_parameter("bias", None)
+
+
 class Identity(Module):
     """Returns its input; accepts and ignores any constructor arguments (as PyTorch)."""
 
@@ -27,11 +37,8 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in_features), dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        _init_weight_bias(self, (out_features, in_features), out_features, bias, dtype,
+                          device)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -61,12 +68,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in1_features, in2_features), dtype=dtype,
-                                      device=device))
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        _init_weight_bias(self, (out_features, in1_features, in2_features), out_features, bias,
+                          dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -149,29 +149,15 @@ class Module:
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, args) -> None | new args`` (or ``hook(module, args, kwargs) ->
         None | (args, kwargs)`` with ``with_kwargs=True``) runs before ``forward``."""
-        handle = RemovableHandle(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs)
-        self._forward_pre_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
-        _bump()
-        return handle
+        return self._add_hook(self._forward_pre_hooks, hook, prepend,
+                              ((self._forward_pre_hooks_with_kwargs, with_kwargs),))
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
                               always_call=False):
         """``hook(module, args, output) -> None | new output`` runs after ``forward``."""
-        handle = RemovableHandle(self._forward_hooks, self._forward_hooks_with_kwargs,
-                                 self._forward_hooks_always_called)
-        self._forward_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[handle.id] = True
-        if always_call:
-            self._forward_hooks_always_called[handle.id] = True
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
-        _bump()
-        return handle
+        return self._add_hook(self._forward_hooks, hook, prepend,
+                              ((self._forward_hooks_with_kwargs, with_kwargs),
+                               (self._forward_hooks_always_called, always_call)))
 
     def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output) -> None | new grad_input``."""
@@ -185,9 +171,15 @@ class Module:
         raise NotImplementedError("Module.register_backward_hook (the deprecated non-full "
                                   "form) is not supported; use register_full_backward_hook")
 
-    def _add_hook(self, hooks, hook, prepend):
-        handle = RemovableHandle(hooks)
+    def _add_hook(self, hooks, hook, prepend, flags=()):
+        """Register ``hook`` in ``hooks``; ``flags`` are (side table, on) pairs: the hook is
+        marked in each table where on (with_kwargs, always_call), and its handle removes it
+        from all of them."""
+        handle = RemovableHandle(hooks, *(table for table, _ in flags))
         hooks[handle.id] = hook
+        for table, on in flags:
+            if on:
+                table[handle.id] = True
         if prepend:
             hooks.move_to_end(handle.id, last=False)
         _bump()

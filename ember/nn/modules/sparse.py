@@ -7,6 +7,7 @@ from ...frontend.tensor import Tensor
 from ...frontend.functional.shape import cat
 from .. import functional as F
 from .. import init
+from ..functional.sparse import check_embedding_args
 from ..parameter import Parameter
 from .module import Module
 
@@ -53,7 +54,7 @@ class RowSparseGrad:
 
     def to_dense(self):
         from ...frontend.creation import zeros
-        n, rest = self.shape[0], self.shape[1:]
+        rest = self.shape[1:]
         idx = self._idx.reshape(-1, *([1] * len(rest))).expand(self._nnz(), *rest)
         return zeros(self.shape, dtype=self.dtype).scatter_add(0, idx, self._vals)
 
@@ -114,13 +115,8 @@ class Embedding(Module):
                  _freeze=False, device=None, dtype=None):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx {padding_idx} must be within "
-                                 f"num_embeddings {num_embeddings}")
-            padding_idx %= num_embeddings
-        if scale_grad_by_freq:
-            raise NotImplementedError("Embedding: scale_grad_by_freq=True is not supported")
+        padding_idx = check_embedding_args(padding_idx, num_embeddings, scale_grad_by_freq,
+                                           "Embedding")
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:

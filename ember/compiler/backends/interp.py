@@ -1,0 +1,14 @@
+"""The reference interpreter as a backend (see ember/compiler/interp.py)."""
+from __future__ import annotations
+
+from .. import interp
+
+
+class InterpBackend:
+    name = "interp"
+
+    def prepare(self, graph, key=None):
+        def run(arrays):
+            return interp.run(graph, *arrays)
+        run.writes_updates = frozenset()
+        return run

@@ -1,0 +1,183 @@
+"""The llvm backend: a fused graph -> plan -> one native module -> a runtime GraphRunner.
+
+Consecutive native steps become one entry point (``kernel_ir.Entry``) over the program's
+buffer table, so a graph with no interp groups is ONE native call from Python. The module
+is compiled to a self-describing runtime artifact and stored in the on-disk cache under a
+key made of the captured graph's structural hash (before any pass) and the graph's role,
+plus the target, codegen options and ember version (``runtime.cache.cache_key``), never of
+compiler output. On a hit the artifact is loaded with ctypes alone (llvmlite is not
+imported); the plan itself is recomputed from the graph (cheap Python) and the artifact's
+kernel signatures are checked against it, a mismatch recompiling.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from ...passes.log import debug_level, dump, emit
+from ...runtime import cache as _cache
+from ...runtime.program import GraphRunner
+from ...ir import CONSTANT, INPUT
+from .. import kernel_ir as K
+from .plan import build_plan, describe, native_groups
+
+_OPTIONS = []
+
+
+def options():
+    if not _OPTIONS:
+        from ..codegen.llvm.target import CodegenOptions
+        _OPTIONS.append(CodegenOptions())
+    return _OPTIONS[0]
+
+
+def _options_dict():
+    # the cache key must not need llvmlite: the defaults are spelled out here and checked
+    # against CodegenOptions when compiling
+    return {"opt_level": 3, "cpu": None, "features": None, "parallel_min_elements": 1 << 15,
+            "sum_block": 1024}
+
+
+def probe():
+    """Raise if llvmlite is not installed. Only its presence is checked, not imported: a
+    process that finds every program in the cache never imports llvmlite."""
+    import importlib.util
+    if importlib.util.find_spec("llvmlite") is None:
+        raise ImportError("llvmlite is not installed")
+
+
+class LLVMBackend:
+    name = "llvm"
+
+    def __init__(self, cache=None):
+        self.cache = cache
+
+    def prepare(self, graph, key=None):
+        t0 = time.perf_counter()
+        plan = build_plan(graph)
+        t1 = time.perf_counter()
+        slots, index = [], {}
+        for n in plan.order:
+            cls, shape, dt = plan.buffers[n]
+            index[n] = len(slots)
+            extra = (graph.inputs.index(n) if cls == "input" else plan.consts.get(n)
+                     if cls == "const" else plan.offsets.get(n) if cls == "temp" else
+                     graph.inputs.index(plan.inplace[n]) if n in plan.inplace else None)
+            slots.append((cls, shape, np.dtype(dt), extra))
+        kernels, entries, steps = [], [], []
+        ename = f"{_ident(graph.name)}_entry"
+        for seg in native_groups(plan):
+            if isinstance(seg, list):
+                calls = []
+                for s in seg:
+                    kernels.append(s.kernel)
+                    calls.append((s.name, tuple(index[k] for k in s.keys)))
+                e = K.Entry(f"{ename}{len(entries)}", tuple(_param(n, plan, i)
+                                                             for i, n in enumerate(plan.order)),
+                            tuple(calls))
+                entries.append(e)
+                steps.append(("native", e.name))
+            else:
+                steps.append(("py", _interp_step(seg, index)))
+        for s in plan.steps:
+            emit(None, 2, f"llvm {graph.name}: {describe(s)}")
+        lib, hit = None, None
+        t2 = time.perf_counter()
+        if entries:
+            try:
+                lib, hit = self._load(kernels + entries, key, graph)
+            except Exception as e:  # noqa: BLE001 - never a wrong result: interpret instead
+                warnings.warn(f"ember.compile(backend='llvm'): native compilation of "
+                              f"{graph.name} failed ({type(e).__name__}: {e}); this graph "
+                              f"runs on the reference interpreter", RuntimeWarning)
+                from .interp import InterpBackend
+                return InterpBackend().prepare(graph, key)
+            steps = [(k, lib.source.function(v) if k == "native" else v) for k, v in steps]
+        t3 = time.perf_counter()
+        results = []
+        for _, v in graph.outputs:
+            if v.op == INPUT:
+                results.append(("input", graph.inputs.index(v)))
+            elif v.op == CONSTANT and v not in index:
+                results.append(("const", np.asarray(v.attrs["value"], v.dtype.np)
+                                .reshape(v.shape)))
+            else:
+                results.append(("buf", index[v]))
+        runner = GraphRunner(slots, steps, results, keepalive=lib, name=graph.name)
+        runner.plan = plan
+        runner.cache_hit = hit
+        runner.timings = {"lower": t1 - t0, "codegen": t3 - t2}
+        emit(None, 1, f"llvm {graph.name}: {len(plan.steps)} steps "
+                      f"({sum(s.kind == 'interp' for s in plan.steps)} interp), "
+                      f"{len(entries)} native entries, arena {plan.arena_bytes} bytes, "
+                      f"lower {1e3 * (t1 - t0):.1f} ms, codegen {1e3 * (t3 - t2):.1f} ms"
+                      f"{' (cache hit)' if hit else ''}")
+        return runner
+
+    def _load(self, callees, key, graph):
+        sigs = [_signature(k) for k in callees]
+        cache = self.cache or _cache.default_cache()
+        ckey = None
+        if key is not None:
+            ckey = _cache.cache_key(key, _options_dict(), {"backend": "llvm-cpu"})
+            art = cache.get(ckey)
+            if art is not None and art.header.get("kernels") == sigs:
+                return art.load(), True
+        from ..codegen.llvm import build_ir, compile_artifact
+        opts = options()
+        assert opts.as_dict() == _options_dict(), "update _options_dict with CodegenOptions"
+        if debug_level() >= 4 or _dump_on():
+            text = build_ir(callees, opts)
+            emit(None, 4, f"llvm IR of {graph.name}:\n{text}")
+            dump(f"{graph.name}.ll", text)
+        art = compile_artifact(callees, opts, key_info={"graph": graph.name})
+        if ckey is not None:
+            cache.put(ckey, art)
+        return art.load(), False
+
+
+def _dump_on():
+    import os
+    return bool(os.environ.get("EMBER_DUMP_DIR"))
+
+
+def _signature(k):
+    kind = "matmul" if isinstance(k, K.Matmul) else "entry" if isinstance(k, K.Entry) \
+        else "kernel"
+    params = k.buffers if isinstance(k, K.Entry) else k.params
+    return {"name": k.name, "kind": kind,
+            "params": [{"name": p.name, "dtype": p.dtype, "shape": list(p.shape),
+                        "role": p.role} for p in params]}
+
+
+def _ident(s):
+    s = "".join(c if c.isalnum() or c == "_" else "_" for c in s) or "graph"
+    return s if not s[0].isdigit() else "g_" + s
+
+
+def _param(n, plan, i):
+    cls = plan.buffers[n][0]
+    return K.Param(f"b{i}", n.dtype.name, tuple(n.shape) or (1,),
+                   "in" if cls in ("input", "const") else "inout")
+
+
+def _interp_step(step, index):
+    """Run one group's nodes with the primitives' eager kernels on table views."""
+    from ...ops import xp as _xp
+    from ..interp import _eval
+    xp = _xp.numpy_namespace()
+    grp = step.group
+    ins = [(n, index[n]) for n in step.ins]
+    outs = [(n, index[n]) for n in step.outs]
+    nodes = list(grp.nodes)
+
+    def run(views):
+        env = {n: views[i] for n, i in ins}
+        for n in nodes:
+            if n not in env:      # a value another step already produced (bias fold)
+                env[n] = _eval(n, [env[i] for i in n.inputs], xp)
+        for n, i in outs:
+            np.copyto(views[i], env[n], casting="unsafe")
+    return run

@@ -1,0 +1,144 @@
+"""Running a compiled graph: the buffer table, the arena pool, outputs, steps.
+
+``GraphRunner`` is backend-neutral and imports no compiler: it is given
+
+* ``slots``: one per buffer, ``(class, shape, numpy dtype, extra)`` with class ``input``
+  (extra: graph input position), ``const`` (extra: the array), ``output`` (extra: None,
+  or the position of the input it updates in place: then it is written straight into
+  that input's storage when the caller's array is contiguous and writeable, and the
+  returned array IS that input array) or ``temp`` (extra: byte offset in the arena);
+* ``steps``: ``("native", address)`` (``void f(void **table)``, a native entry point that
+  runs consecutive kernels on the whole buffer table) or ``("py", fn)`` with
+  ``fn(arrays)`` reading and writing numpy views of the table (an interp group);
+* ``results``: per graph output, ``("buf", slot)``, ``("input", position)`` or
+  ``("const", array)``.
+
+Per call the table of data pointers is refreshed only where it changes: input pointers
+(compared with the last call's), fresh output arrays. Outputs never alias the arena: the
+next call would overwrite a tensor the caller still holds. Large outputs come from a
+size-bucketed pool (``buffers.OutputPool``) that gets an array back once nothing but the
+pool references it, which saves the page faults of a fresh large allocation.
+
+Concurrency: an arena (with its pointer table) is taken from a free list for the duration
+of a call, so two threads calling one program at once each get their own; native calls
+release the GIL.
+"""
+from __future__ import annotations
+
+import ctypes
+import threading
+
+import numpy as np
+
+from . import buffers
+
+_ENTRY = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+
+
+class _Arena:
+    __slots__ = ("mem", "table", "views", "last_inputs")
+
+    def __init__(self, runner):
+        n = len(runner.slots)
+        self.mem = buffers.alloc((max(runner.arena_bytes, 64),), np.uint8)
+        self.table = (ctypes.c_void_p * max(n, 1))()
+        self.views = [None] * n
+        base = buffers.data_pointer(self.mem)
+        for i, (cls, shape, dt, extra) in enumerate(runner.slots):
+            if cls == "temp":
+                nbytes = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+                self.views[i] = self.mem[extra:extra + nbytes].view(dt).reshape(shape)
+                self.table[i] = base + extra
+            elif cls == "const":
+                self.views[i] = extra
+                self.table[i] = buffers.data_pointer(extra)
+        self.last_inputs = [None] * n
+
+
+class GraphRunner:
+    def __init__(self, slots, steps, results, updates=None, keepalive=None, name="graph"):
+        self.slots = list(slots)
+        self.steps = [(k, _ENTRY(v) if k == "native" else v) for k, v in steps]
+        self.results = list(results)
+        self.arena_bytes = max([extra + int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+                                for cls, shape, dt, extra in self.slots if cls == "temp"]
+                               or [0])
+        self.inputs = [(i, s[3], s[1], s[2]) for i, s in enumerate(self.slots)
+                       if s[0] == "input"]
+        self.outputs = [(i, s[1], s[2]) for i, s in enumerate(self.slots)
+                        if s[0] == "output" and s[3] is None]
+        # outputs that update an input in place: written straight into that input's
+        # storage when the caller's array is contiguous and writeable
+        self.inplace = [(i, s[1], s[2], s[3]) for i, s in enumerate(self.slots)
+                        if s[0] == "output" and s[3] is not None]
+        self.keepalive = keepalive
+        self.name = name
+        self.pool = buffers.OutputPool()
+        self._free = []
+        self._lock = threading.Lock()
+        self.writes_updates = frozenset()
+        self.all_native = all(k == "native" for k, _ in self.steps)
+
+    def _arena(self):
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+        return _Arena(self)
+
+    def __call__(self, arrays):
+        ar = self._arena()
+        try:
+            return self._run(ar, arrays)
+        finally:
+            with self._lock:
+                self._free.append(ar)
+
+    def _run(self, ar, arrays):
+        table, views, last = ar.table, ar.views, ar.last_inputs
+        for i, pos, shape, dt in self.inputs:
+            a = arrays[pos]
+            if a.dtype != dt or a.shape != shape:
+                raise ValueError(f"compiled {self.name}: input {pos} was compiled for "
+                                 f"{dt}{list(shape)}, got {a.dtype}{list(a.shape)}")
+            if not a.flags.c_contiguous:
+                a = np.ascontiguousarray(a)
+            views[i] = a
+            if last[i] is not a:      # refresh the pointer only when the array changed
+                last[i] = a
+                table[i] = buffers.data_pointer(a)
+        pool = self.pool
+        for i, shape, dt in self.outputs:
+            o = pool.get(shape, dt)
+            views[i] = o
+            table[i] = buffers.data_pointer(o)
+        for i, shape, dt, pos in self.inplace:
+            a = arrays[pos]
+            if a.flags.c_contiguous and a.flags.writeable and a.dtype == dt:
+                o = a
+            else:
+                o = pool.get(shape, dt)
+            views[i] = o
+            table[i] = buffers.data_pointer(o)
+        for kind, fn in self.steps:
+            if kind == "native":
+                fn(table)
+            else:
+                fn(views)
+        res = []
+        for kind, v in self.results:
+            if kind == "buf":
+                a = views[v]
+                if any(a is r for r in res):
+                    a = a.copy()
+            elif kind == "input":
+                a = np.array(arrays[v], copy=True)
+            else:
+                a = np.array(v, copy=True)
+            res.append(a)
+        for i, _, _ in self.outputs:
+            views[i] = None
+        for i, _, _, _ in self.inplace:
+            views[i] = None
+        for i, _, _, _ in self.inputs:
+            views[i] = None
+        return res

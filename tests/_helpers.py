@@ -1,0 +1,37 @@
+"""Helpers shared by several test files (``from _helpers import ...``; tests/ is on the
+import path, as for ``_nn_parity``)."""
+import numpy as np
+
+import ember
+
+
+def to_np(t):
+    """A tensor's values as a numpy array (detached from autograd)."""
+    return t.detach().numpy()
+
+
+def gen(seed):
+    """A fresh ember Generator seeded with ``seed``."""
+    return ember.Generator().manual_seed(seed)
+
+
+def copy_from_torch(tm, em):
+    """Load the PyTorch module ``tm``'s state_dict into the ember module ``em``."""
+    em.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+
+
+def assert_param_grads_match(em, tm, rtol, atol=0):
+    """Every parameter gradient of ember module ``em`` equals that of the parameter with
+    the same name in PyTorch module ``tm``."""
+    tp = dict(tm.named_parameters())
+    for name, p in em.named_parameters():
+        np.testing.assert_allclose(to_np(p.grad), tp[name].grad.numpy(), rtol=rtol, atol=atol,
+                                   err_msg=name)
+
+
+def backward_same_cotangent(torch, rng, eo, to):
+    """Backpropagate one random cotangent (from ``rng``) through the ember output ``eo``
+    and the PyTorch output ``to``."""
+    cot = rng.standard_normal(tuple(to.shape))
+    (eo * ember.tensor(cot)).sum().backward()
+    (to * torch.tensor(cot)).sum().backward()
