@@ -10,6 +10,12 @@ from ..dispatch import Tensor, binary, cast, coerce, constant, unary_float
 from ..promotion import get_default_dtype, result_type
 
 
+def _named(out, name, x):
+    """Give the composite's result PyTorch's grad_fn name (its VJP is the primitive's)."""
+    from ..autograd.graph import rename_grad_fn
+    return rename_grad_fn(out, name, x.grad_fn if isinstance(x, Tensor) else None)
+
+
 def _t(x, like=None):
     if isinstance(x, Tensor):
         return x
@@ -179,7 +185,7 @@ def _float(x):
 
 
 def rsqrt(x):
-    return reciprocal(sqrt(x))
+    return _named(reciprocal(sqrt(x)), "RsqrtBackward0", x)
 
 
 def square(x):
@@ -222,7 +228,7 @@ def erfc(x):
 def sigmoid(x):
     """1 / (1 + exp(-x)): saturates cleanly to 0 and 1 (exp overflows to inf, 1/inf = 0)."""
     x = x if x.dtype.category == D.FLOAT else cast(x, get_default_dtype())
-    return reciprocal(add(exp(neg(x)), 1.0))
+    return _named(reciprocal(add(exp(neg(x)), 1.0)), "SigmoidBackward0", x)
 
 
 def logit(x, eps=None):
@@ -234,7 +240,7 @@ def logit(x, eps=None):
 def relu(x):
     """where(x <= 0, 0, x): relu'(0) = 0 as in PyTorch (maximum would split the tie), and
     nan stays nan (a comparison with nan is false)."""
-    return where(le(x, 0), 0, x)
+    return _named(where(le(x, 0), 0, x), "ReluBackward0", x)
 
 
 def hypot(a, b):
@@ -422,7 +428,8 @@ def clamp(x, min=None, max=None):
         out = where(gt(out, max), max, out)
     if isinstance(min, (int, float)) and isinstance(max, (int, float)) and min > max:
         out = where(eq(x, x), max, out)  # PyTorch: min > max sets everything to max
-    return out
+    tensor_bound = isinstance(min, Tensor) or isinstance(max, Tensor)
+    return _named(out, "ClampBackward0" if tensor_bound else "ClampBackward1", x)
 
 
 clip = clamp

@@ -66,7 +66,8 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
                            f"a floating point or complex dtype. Got: {x.dtype.name}")
     axes = dims(x, dim, "mean")
-    return M.div(_reduce("sum", x, axes, keepdim), _count(x, axes))
+    return M._named(M.div(_reduce("sum", x, axes, keepdim), _count(x, axes)),
+                    "MeanBackward0" if dim is None else "MeanBackward1", x)
 
 
 def nanmean(x, dim=None, keepdim=False):
@@ -184,11 +185,13 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     n = _count(x, axes)
     mu = M.div(_reduce("sum", x, axes, True), n)
     d = M.sub(x, mu)
-    return M.div(_reduce("sum", M.mul(d, d), axes, keepdim), float(n - c) if n - c > 0 else 0.0)
+    return M._named(M.div(_reduce("sum", M.mul(d, d), axes, keepdim),
+                          float(n - c) if n - c > 0 else 0.0), "VarBackward0", x)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return M.sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+    return M._named(M.sqrt(var(x, dim, unbiased, keepdim, correction=correction)),
+                    "StdBackward0", x)
 
 
 def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -215,7 +218,7 @@ def logsumexp(x, dim, keepdim=False):
     out = M.add(s, m)
     if not keepdim:
         out = bind(P["reshape"], out, shape=tuple(n for i, n in enumerate(x.shape) if i not in axes))
-    return out
+    return M._named(out, "LogsumexpBackward0", x)
 
 
 def _softmax_input(x, dim, dtype):
@@ -231,13 +234,14 @@ def _softmax_input(x, dim, dtype):
 def softmax(x, dim=None, dtype=None):
     x, axes = _softmax_input(x, dim, dtype)
     e = M.exp(M.sub(x, _stable_max(x, axes)))
-    return M.div(e, _reduce("sum", e, axes, True))
+    return M._named(M.div(e, _reduce("sum", e, axes, True)), "SoftmaxBackward0", x)
 
 
 def log_softmax(x, dim=None, dtype=None):
     x, axes = _softmax_input(x, dim, dtype)
     z = M.sub(x, _stable_max(x, axes))
-    return M.sub(z, M.log(_reduce("sum", M.exp(z), axes, True)))
+    return M._named(M.sub(z, M.log(_reduce("sum", M.exp(z), axes, True))),
+                    "LogSoftmaxBackward0", x)
 
 
 def softmin(x, dim=None, dtype=None):
