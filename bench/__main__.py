@@ -1,7 +1,8 @@
 """``python -m bench [name ...] [--quick] [--only NAME] [--backend NAME]``: run the
 benchmarks and print their tables (all of them when no name is given).
 
---quick, --only, --backend and --no-compile-time apply to the ``compiled`` benchmark."""
+--quick, --only, --backend, --no-compile-time and --no-torch apply to the ``compiled``
+benchmark. EMBER_BENCH_THREADS (default 2) is the thread count of every system."""
 import argparse
 import os
 import sys
@@ -32,7 +33,8 @@ BENCHMARKS = {
     "dispatch": lambda a: dispatch.run(),
     "train_eager": lambda a: train_eager.run(),
     "compiled": lambda a: compiled.run(quick=a.quick, only=a.only, backend=a.backend,
-                                       compile_time=not a.no_compile_time),
+                                       compile_time=not a.no_compile_time,
+                                       with_torch=not a.no_torch),
 }
 
 
@@ -47,6 +49,8 @@ def main(argv):
                    help="compiled: ember.compile backend (default: ember's default)")
     p.add_argument("--no-compile-time", action="store_true",
                    help="compiled: skip the cold/warm compile-time subprocesses")
+    p.add_argument("--no-torch", action="store_true",
+                   help="compiled: leave PyTorch out even when it is installed")
     a = p.parse_args(argv)
     names = a.names or list(BENCHMARKS)
     for n in names:

@@ -3,7 +3,8 @@ once, ``out=`` wherever numpy allows it. This is what a careful engineer writes 
 framework, so it is the floor a compiler has to beat with the same float32 arithmetic.
 
 Each class takes the workload's numpy inputs in its constructor (weight re-layouts happen
-there, once) and exposes ``step()`` returning its result array.
+there, once) and exposes ``step()`` returning its result (the MLP step is
+bench.train_eager.NumpyMLP). tests/test_bench_smoke.py checks each against ember eager.
 """
 from __future__ import annotations
 
@@ -198,3 +199,77 @@ class CNNInference:
         np.matmul(self.q2.reshape(n, -1), self.w3, out=self.out)
         self.out += self.b3
         return self.out
+
+
+def _pool_backward(a, q, dq, mask, da):
+    """Max-pool 2x2 backward: the gradient goes where the window's max was (ties only
+    happen at relu's zeros, whose gradient the relu mask clears afterwards)."""
+    n, h2, w2, c = q.shape
+    a6, da6 = a.reshape(n, h2, 2, w2, 2, c), da.reshape(n, h2, 2, w2, 2, c)
+    np.equal(a6, q[:, :, None, :, None, :], out=mask)
+    np.multiply(mask, dq[:, :, None, :, None, :], out=da6)
+    np.greater(a, np.float32(0), out=mask.reshape(a.shape))
+    da *= mask.reshape(a.shape)
+
+
+class CNNTrain(CNNInference):
+    """One SGD-momentum step of the small CNN with cross-entropy: the forward above, then
+    the backward written out (GEMMs for the weight and column gradients, col2im as nine
+    shifted adds, pool/relu masks), every buffer allocated once."""
+
+    def __init__(self, x, y, params):
+        super().__init__(x, params)
+        self.y, self.rows = y, np.arange(len(y))
+        self.params = [self.w1, self.b1, self.w2, self.b2, self.w3, self.b3]
+        self.grads = [np.empty_like(p) for p in self.params]
+        self.vel = [np.zeros_like(p) for p in self.params]
+        self.first = True
+        self.dq2 = np.empty_like(self.q2)
+        self.da2 = np.empty_like(self.a2)
+        self.mask2 = np.empty(self.a2.shape, bool)
+        self.dcols2 = np.empty_like(self.cols2)
+        self.dp2 = np.empty_like(self.p2)
+        self.da1 = np.empty_like(self.a1)
+        self.mask1 = np.empty(self.a1.shape, bool)
+
+    def step(self):
+        n, h, w = self.n, self.h, self.w
+        z = super().step()
+        gw1, gb1, gw2, gb2, gw3, gb3 = self.grads
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        loss = -np.log(z[self.rows, self.y]).mean()
+        z[self.rows, self.y] -= 1
+        z /= n                                            # d loss / d logits
+        flat = self.q2.reshape(n, -1)
+        np.matmul(flat.T, z, out=gw3)
+        z.sum(axis=0, out=gb3)
+        np.matmul(z, self.w3.T, out=self.dq2.reshape(n, -1))
+        a2 = self.a2.reshape(n, h // 2, w // 2, -1)
+        _pool_backward(a2, self.q2, self.dq2, self.mask2.reshape(n, h // 4, 2, w // 4, 2, -1),
+                       self.da2.reshape(a2.shape))
+        np.matmul(self.cols2.reshape(self.a2.shape[0], -1).T, self.da2, out=gw2)
+        self.da2.sum(axis=0, out=gb2)
+        np.matmul(self.da2, self.w2.T, out=self.dcols2.reshape(self.a2.shape[0], -1))
+        dp2 = self.dp2
+        dp2.fill(0)
+        h2, w2 = h // 2, w // 2
+        for i in range(3):                                # col2im
+            for j in range(3):
+                dp2[:, i:i + h2, j:j + w2, :] += self.dcols2[..., i, j]
+        a1 = self.a1.reshape(n, h, w, -1)
+        _pool_backward(a1, self.q1, dp2[:, 1:-1, 1:-1, :],
+                       self.mask1.reshape(n, h2, 2, w2, 2, -1), self.da1.reshape(a1.shape))
+        np.matmul(self.cols1.reshape(n * h * w, 9).T, self.da1, out=gw1)
+        self.da1.sum(axis=0, out=gb1)
+        for p, g, v in zip(self.params, self.grads, self.vel):
+            if self.first:                                # PyTorch: the first buffer is the grad
+                v[...] = g
+            else:
+                v *= np.float32(0.9)
+                v += g
+            np.multiply(v, np.float32(0.01), out=g)
+            p -= g
+        self.first = False
+        return np.float32(loss)

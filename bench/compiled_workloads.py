@@ -228,7 +228,7 @@ WORKLOADS = [
     Workload("cnn_train", "train", {"full": 64, "quick": 16, "tiny": 2},
              lambda b: f"small CNN step, batch {b}",
              _classify_inputs(lambda b: (b, 1, 28, 28), cnn_def), build_train(cnn_def),
-             train=True),
+             lambda inp: cnp.CNNTrain(inp["x"], inp["y"], inp["params"]).step, train=True),
     Workload("cnn_infer", "inference", {"full": 64, "quick": 16, "tiny": 2},
              lambda b: f"small CNN inference, batch {b}",
              _classify_inputs(lambda b: (b, 1, 28, 28), cnn_def), build_cnn_inference,

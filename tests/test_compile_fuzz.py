@@ -13,6 +13,8 @@ BINARY = [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a - b,
 
 
 def _movement(x, choice):
+    if x.ndim == 0:     # unsqueeze(1) / slicing are invalid on a 0-d value (eager raises)
+        return x.reshape(1)
     if x.ndim == 2:
         return [x.t(), x.reshape(-1), x[:, ::2], x[1:], x.unsqueeze(0), x.flip(0)][choice % 6]
     return [x.unsqueeze(1), x[::2], x.flip(0), x.reshape(1, -1)][choice % 4]

@@ -635,7 +635,7 @@ class Entry:
     """One native entry point running several kernels/externs in order:
     ``void name(void **buffers)``; call i runs ``calls[i][0]`` with the buffers at the
     indices ``calls[i][1]`` as its params. A compiled graph becomes one call from Python
-    (pointers bound once), with the small kernels inlined into it by LLVM."""
+    (pointers bound once); kernels stay separate noinline functions (compile time)."""
     name: str
     buffers: tuple          # Params describing the buffer table
     calls: tuple            # ((callee name, (buffer index, ...)), ...)

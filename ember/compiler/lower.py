@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 
-from ..ir import CONSTANT, INPUT, STOP_GRADIENT
+from ..ir import CONSTANT, STOP_GRADIENT
 from . import kernel_ir as K
 from .kernel_views import IndexMap, pull, to_access
 
@@ -343,5 +343,5 @@ def reduction_shape(nodes):
     return None
 
 
-__all__ = ["Unsupported", "lower_pointwise", "lower_reduction", "split_post",
-           "reduction_shape", "dtype_name", "INPUT"]
+__all__ = ["Unsupported", "lower_pointwise", "lower_reduction", "lower_scatter",
+           "split_post", "reduction_shape", "dtype_name"]

@@ -36,7 +36,7 @@ _ENTRY = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 
 
 class _Arena:
-    __slots__ = ("mem", "table", "views", "last_inputs")
+    __slots__ = ("mem", "table", "views", "last_inputs", "ranges", "inplace_ok")
 
     def __init__(self, runner):
         n = len(runner.slots)
@@ -53,6 +53,8 @@ class _Arena:
                 self.views[i] = extra
                 self.table[i] = buffers.data_pointer(extra)
         self.last_inputs = [None] * n
+        self.ranges = [(0, 0)] * n
+        self.inplace_ok = [False] * len(runner.inplace)
 
 
 class GraphRunner:
@@ -71,6 +73,8 @@ class GraphRunner:
         # storage when the caller's array is contiguous and writeable
         self.inplace = [(i, s[1], s[2], s[3]) for i, s in enumerate(self.slots)
                         if s[0] == "output" and s[3] is not None]
+        self.input_slot = {pos: i for i, pos, _, _ in self.inputs}
+        self.input_slots = [i for i, _, _, _ in self.inputs]
         self.keepalive = keepalive
         self.name = name
         self.pool = buffers.OutputPool()
@@ -93,8 +97,26 @@ class GraphRunner:
             with self._lock:
                 self._free.append(ar)
 
+    def _check_inplace(self, ar, arrays, changed):
+        """An update may go straight into its input's storage only if that array is the
+        contiguous, writeable one the kernels read and no OTHER input overlaps it (a view
+        of it would be read after the write). Re-checked only for inputs that changed."""
+        slot_of = self.input_slot
+        ranges = ar.ranges
+        for k, (_, _, dt, pos) in enumerate(self.inplace):
+            t = slot_of[pos]
+            a = arrays[pos]
+            ok = (ar.last_inputs[t] is a and a.flags.writeable and a.dtype == dt)
+            if ok:
+                lo, hi = ranges[t]
+                others = self.input_slots if t in changed else changed
+                ok = not any(j != t and ranges[j][0] < hi and lo < ranges[j][1]
+                             for j in others)
+            ar.inplace_ok[k] = ok
+
     def _run(self, ar, arrays):
         table, views, last = ar.table, ar.views, ar.last_inputs
+        changed = []
         for i, pos, shape, dt in self.inputs:
             a = arrays[pos]
             if a.dtype != dt or a.shape != shape:
@@ -105,18 +127,19 @@ class GraphRunner:
             views[i] = a
             if last[i] is not a:      # refresh the pointer only when the array changed
                 last[i] = a
-                table[i] = buffers.data_pointer(a)
+                p = buffers.data_pointer(a)
+                table[i] = p
+                ar.ranges[i] = (p, p + a.nbytes)
+                changed.append(i)
+        if changed and self.inplace:
+            self._check_inplace(ar, arrays, changed)
         pool = self.pool
         for i, shape, dt in self.outputs:
             o = pool.get(shape, dt)
             views[i] = o
             table[i] = buffers.data_pointer(o)
-        for i, shape, dt, pos in self.inplace:
-            a = arrays[pos]
-            if a.flags.c_contiguous and a.flags.writeable and a.dtype == dt:
-                o = a
-            else:
-                o = pool.get(shape, dt)
+        for k, (i, shape, dt, pos) in enumerate(self.inplace):
+            o = arrays[pos] if ar.inplace_ok[k] else pool.get(shape, dt)
             views[i] = o
             table[i] = buffers.data_pointer(o)
         for kind, fn in self.steps:

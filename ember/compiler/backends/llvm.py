@@ -121,7 +121,8 @@ class LLVMBackend:
         cache = self.cache or _cache.default_cache()
         ckey = None
         if key is not None:
-            ckey = _cache.cache_key(key, _options_dict(), {"backend": "llvm-cpu"})
+            ckey = _cache.cache_key(key, _options_dict(), {"backend": "llvm-cpu",
+                                                          "compiler": _compiler_fingerprint()})
             art = cache.get(ckey)
             if art is not None and art.header.get("kernels") == sigs:
                 return art.load(), True
@@ -136,6 +137,29 @@ class LLVMBackend:
         if ckey is not None:
             cache.put(ckey, art)
         return art.load(), False
+
+
+_FP = []
+
+
+def _compiler_fingerprint():
+    """A hash of the sources that turn a captured graph into code (passes, lowering,
+    codegen): a development checkout that edits them must not load artifacts built by the
+    old code under an unchanged ember version. Computed from files, without llvmlite."""
+    if not _FP:
+        import hashlib
+        import os
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        h = hashlib.sha256()
+        for sub in ("passes", "ir", "compiler", os.path.join("compiler", "backends"),
+                    os.path.join("compiler", "codegen", "llvm")):
+            d = os.path.join(root, sub)
+            for f in sorted(os.listdir(d)) if os.path.isdir(d) else ():
+                if f.endswith(".py"):
+                    with open(os.path.join(d, f), "rb") as fh:
+                        h.update(f.encode() + fh.read())
+        _FP.append(h.hexdigest()[:16])
+    return _FP[0]
 
 
 def _dump_on():

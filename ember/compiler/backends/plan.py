@@ -47,7 +47,7 @@ class Step:
     def reads(self):
         if self.kind == "interp":
             return self.ins
-        return [k for k, p in zip(self.keys, self.kernel.params) if p.role == "in"]
+        return [k for k, p in zip(self.keys, self.kernel.params) if p.role != "out"]
 
     def writes(self):
         if self.kind == "interp":
@@ -122,7 +122,9 @@ def build_plan(graph, log=None):
             steps.extend(new)
             for st in new:
                 written.update(st.writes())
-        except Unsupported as e:
+        except Exception as e:  # noqa: BLE001 - Unsupported, or a lowering bug: stay correct
+            if not isinstance(e, Unsupported):
+                e = f"lowering failed ({type(e).__name__}: {e})"
             emit(log, 5, f"llvm: group {grp.name} runs with the eager kernels (interp "
                          f"group): {e}")
             steps.append(Step("interp", name, group=grp, ins=graph.group_inputs(grp),
@@ -243,6 +245,22 @@ def _lower_group(graph, grp, name, outs, users, materialised, key, used):
             F, A = grp.hints.get("shape"), grp.hints.get("axes")
             if F is None:
                 F, A = reduction_shape(grp.nodes)
+            pre = _column_prologue(grp, outs, F, A)
+            if pre:
+                # a reduction over leading axes (bias gradients, batch statistics) that also
+                # stores full-shape values computed before any reduction: store those with a
+                # contiguous pointwise kernel first and let the reduction read them back, so
+                # the reduction kernel is a pure column reduction (walked column-tile-wise,
+                # unit stride) instead of a strided element loop
+                pname = _unique_name(name + "_pre", used)
+                k1, keys1 = lower_pointwise(pname, grp.nodes, pre, key)
+                rest = [o for o in outs if o not in pre]
+                steps = [Step("kernel", pname, k1, keys1)]
+                if rest:
+                    k2, keys2 = lower_reduction(name, [n for n in grp.nodes if n not in pre],
+                                                rest, key, F, A)
+                    steps.append(Step("kernel", name, k2, keys2))
+                return steps
             k, keys = lower_reduction(name, grp.nodes, outs, key, F, A)
             return [Step("kernel", name, k, keys)]
         (pre, pre_out), (post, post_out), _ = sp
@@ -261,6 +279,23 @@ def _lower_group(graph, grp, name, outs, users, materialised, key, used):
     raise Unsupported(f"{grp.kind} group ({grp.nodes[0].op})")
 
 
+def _column_prologue(grp, outs, F, A):
+    F = tuple(F)
+    if not F or len(F) - 1 in tuple(A):
+        return []
+    members = set(grp.nodes)
+    memo = {}
+
+    def dep(n):
+        if n not in members:
+            return False
+        if n not in memo:
+            memo[n] = n.op in ("sum", "prod", "reduce_max", "reduce_min", "argmax") or any(
+                dep(i) for i in n.inputs)
+        return memo[n]
+    return [o for o in outs if tuple(o.shape) == F and not dep(o)]
+
+
 def _dead_steps(steps, graph_outs):
     need = set(graph_outs)
     kept = []
@@ -274,7 +309,6 @@ def _dead_steps(steps, graph_outs):
 def _buffers(plan):
     graph = plan.graph
     outs = [v for _, v in graph.outputs]
-    seen = {}
 
     def add(n, cls):
         if n not in plan.buffers:
@@ -294,7 +328,6 @@ def _buffers(plan):
                 add(k, "output")
             else:
                 add(k, "temp")
-    del seen
     # liveness: a temp lives from the step writing it to the last step reading it
     first, last = {}, {}
     for i, s in enumerate(plan.steps):

@@ -22,6 +22,7 @@ def render_matmul(module, mm: Matmul, options):
     fty = F32 if mm.dtype == "float32" else F64
     fn = ir.Function(module, ir.FunctionType(VOID, [PTR]), mm.name)
     fn.attributes.add("nounwind")
+    fn.attributes.add("noinline")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     ptrs = [b.load(b.gep(fn.args[0], [_i64(i)], inbounds=True, source_etype=PTR), typ=PTR)
             for i in range(len(mm.params))]
@@ -55,7 +56,14 @@ def render_matmul(module, mm: Matmul, options):
                         _i64(mm.m), _i64(mm.n), _i64(mm.k), ir.Constant(fty, mm.alpha), pa,
                         _i64(lda), pb, _i64(ldb), ir.Constant(fty, mm.beta), pc, _i64(ldc)])
             with other:
-                _loop_gemm(b, mm, fty, pa, pb, pc)
+                # one shared (noinline) loop GEMM per dtype and module: specialising it
+                # per matmul would cost compile time for a path only taken without BLAS
+                b.call(_loop_gemm_fn(module, fty),
+                       [_i64(mm.m), _i64(mm.n), _i64(mm.k), ir.Constant(fty, mm.alpha),
+                        pa, _i64(mm.a.row_stride), _i64(mm.a.col_stride),
+                        pb, _i64(mm.b.row_stride), _i64(mm.b.col_stride),
+                        ir.Constant(fty, mm.beta), pc, _i64(mm.c.row_stride),
+                        _i64(mm.c.col_stride)])
 
     def batch_loops(d, bidx):
         if d == len(mm.batch):
@@ -70,34 +78,47 @@ def render_matmul(module, mm: Matmul, options):
     return fn
 
 
-def _loop_gemm(b, mm, fty, pa, pb, pc):
+def _loop_gemm_fn(module, fty):
+    name = f"ember.loop_gemm.{'f32' if fty == F32 else 'f64'}"
+    if name in module.globals:
+        return module.globals[name]
+    fn = ir.Function(module, ir.FunctionType(VOID, [I64, I64, I64, fty, PTR, I64, I64, PTR,
+                                                    I64, I64, fty, PTR, I64, I64]), name)
+    fn.linkage = "internal"
+    fn.attributes.add("nounwind")
+    fn.attributes.add("noinline")
+    (M, N, Kd, alpha, pa, rsa, csa, pb, rsb, csb, beta, pc, rsc, csc) = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
     m = FMath(b, fty)
 
     def at(p, i, j, rs, cs):
-        off = b.add(b.mul(i, _i64(rs)), b.mul(j, _i64(cs)))
+        off = b.add(b.mul(i, rs), b.mul(j, cs))
         return b.gep(p, [off], inbounds=True, source_etype=fty)
 
-    li = _Loop(b, _i64(0), _i64(mm.m), name="gi")
-    lj = _Loop(b, _i64(0), _i64(mm.n), name="gj")
-    pcij = at(pc, li.idx, lj.idx, mm.c.row_stride, mm.c.col_stride)
-    init = m.k(0.0) if mm.beta == 0 else m.mul(m.k(mm.beta), b.load(pcij, typ=fty))
+    li = _Loop(b, _i64(0), M, name="gi")
+    lj = _Loop(b, _i64(0), N, name="gj")
+    pcij = at(pc, li.idx, lj.idx, rsc, csc)
+    zero = b.fcmp_ordered("==", beta, m.k(0.0))
+    old = b.load(pcij, typ=fty)
+    init = b.select(zero, m.k(0.0), m.mul(beta, old))   # beta = 0 ignores C (nan, garbage)
     b.store(init, pcij)
     lj.close()
-    lp = _Loop(b, _i64(0), _i64(mm.k), name="gp")
-    av = m.mul(m.k(mm.alpha), b.load(at(pa, li.idx, lp.idx, mm.a.row_stride, mm.a.col_stride),
-                                     typ=fty))
-    lj = _Loop(b, _i64(0), _i64(mm.n), name="gj2")
-    pcij = at(pc, li.idx, lj.idx, mm.c.row_stride, mm.c.col_stride)
-    bv = b.load(at(pb, lp.idx, lj.idx, mm.b.row_stride, mm.b.col_stride), typ=fty)
+    lp = _Loop(b, _i64(0), Kd, name="gp")
+    av = m.mul(alpha, b.load(at(pa, li.idx, lp.idx, rsa, csa), typ=fty))
+    lj = _Loop(b, _i64(0), N, name="gj2")
+    pcij = at(pc, li.idx, lj.idx, rsc, csc)
+    bv = b.load(at(pb, lp.idx, lj.idx, rsb, csb), typ=fty)
     b.store(m.fma(av, bv, b.load(pcij, typ=fty)), pcij)
     lj.close()
     lp.close()
     li.close()
+    b.ret_void()
+    return fn
 
 
 def render_entry(module, entry):
     """``void name(void **buffers)``: one stack array of pointers per call, filled from the
-    buffer table, then the callee; LLVM inlines small callees."""
+    buffer table, then the callee (kernels are noinline: inlining only costs compile time)."""
     fn = ir.Function(module, ir.FunctionType(VOID, [PTR]), entry.name)
     fn.attributes.add("nounwind")
     b = ir.IRBuilder(fn.append_basic_block("entry"))

@@ -284,6 +284,7 @@ class KernelRenderer:
         n0 = self.outer[0]
         entry = ir.Function(self.m, ir.FunctionType(VOID, [PTR]), k.name)
         entry.attributes.add("nounwind")
+        entry.attributes.add("noinline")  # the program entry calls it: no duplicate copy
         b = ir.IRBuilder(entry.append_basic_block("entry"))
         args = entry.args[0]
 
