@@ -69,6 +69,10 @@ class GraphRunner:
                        if s[0] == "input"]
         self.outputs = [(i, s[1], s[2]) for i, s in enumerate(self.slots)
                         if s[0] == "output" and s[3] is None]
+        # small outputs are plain np.empty (cheaper than pool bookkeeping): decided once
+        self.output_alloc = [(i, tuple(shape), np.dtype(dt),
+                              int(np.prod(shape, dtype=np.int64)) * np.dtype(dt).itemsize
+                              >= buffers.POOL_MIN_BYTES) for i, shape, dt in self.outputs]
         # outputs that update an input in place: written straight into that input's
         # storage when the caller's array is contiguous and writeable
         self.inplace = [(i, s[1], s[2], s[3]) for i, s in enumerate(self.slots)
@@ -134,25 +138,32 @@ class GraphRunner:
         if changed and self.inplace:
             self._check_inplace(ar, arrays, changed)
         pool = self.pool
-        for i, shape, dt in self.outputs:
-            o = pool.get(shape, dt)
+        empty, pointer = np.empty, buffers.data_pointer
+        for i, shape, dt, pooled in self.output_alloc:
+            o = pool.get(shape, dt) if pooled else empty(shape, dt)
             views[i] = o
-            table[i] = buffers.data_pointer(o)
+            table[i] = pointer(o)
+        slot_of, ranges, ok = self.input_slot, ar.ranges, ar.inplace_ok
         for k, (i, shape, dt, pos) in enumerate(self.inplace):
-            o = arrays[pos] if ar.inplace_ok[k] else pool.get(shape, dt)
-            views[i] = o
-            table[i] = buffers.data_pointer(o)
+            if ok[k]:   # written into the input's own storage: its pointer is cached
+                views[i] = arrays[pos]
+                table[i] = ranges[slot_of[pos]][0]
+            else:
+                o = views[i] = pool.get(shape, dt)
+                table[i] = pointer(o)
         for kind, fn in self.steps:
             if kind == "native":
                 fn(table)
             else:
                 fn(views)
         res = []
+        seen = set()
         for kind, v in self.results:
             if kind == "buf":
                 a = views[v]
-                if any(a is r for r in res):
+                if id(a) in seen:      # one buffer returned twice: outputs never alias
                     a = a.copy()
+                seen.add(id(a))
             elif kind == "input":
                 a = np.array(arrays[v], copy=True)
             else:
