@@ -35,3 +35,18 @@ def backward_same_cotangent(torch, rng, eo, to):
     cot = rng.standard_normal(tuple(to.shape))
     (eo * ember.tensor(cot)).sum().backward()
     (to * torch.tensor(cot)).sum().backward()
+
+
+def erf64(x):
+    """float64 erf reference from the C library (math.erf), elementwise; no scipy."""
+    import math
+    x = np.asarray(x, dtype=np.float64)
+    return np.frompyfunc(math.erf, 1, 1)(x).astype(np.float64) if x.size else x.copy()
+
+
+def expit64(x):
+    """float64 logistic sigmoid, computed as scipy.special.expit does (no overflow)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))

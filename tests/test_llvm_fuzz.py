@@ -17,8 +17,8 @@ BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "maximum": np.m
 
 
 def _erf(a):
-    from scipy.special import erf
-    return erf(a)
+    from _helpers import erf64
+    return erf64(a)
 
 
 UNARY["erf"] = _erf
