@@ -286,7 +286,7 @@ def test_random_programs_llvm_equal_interp(ops, n, m, layout, seed):
     f = program(ops)
     try:
         ref = _compiled(f, "interp")(x, y)
-    except (RuntimeError, IndexError):
+    except (RuntimeError, IndexError, ValueError):   # ShapeError: e.g. amax over 0 elements
         return                      # programs eager rejects are not this test's concern
     got = _compiled(f, "llvm")(x, y)
     for a, b in zip(got, ref):

@@ -35,6 +35,8 @@ association the backend likes (SIMD lanes); block sums are combined with Kahan-c
 addition, as are the rows of further inner axes. The error is therefore bounded by about
 ``(SUM_BLOCK / lanes + log2(lanes) + 2) * eps * sum|x|``, independent of the row length.
 ``prod`` is blocked the same way without compensation; integer sums are exact (wrapping).
+``argmax_value`` is the element ``argmax`` picks (the first maximum, the first nan), i.e.
+``max`` except that a tie of -0.0 and +0.0 keeps the first (max pooling's value).
 """
 from __future__ import annotations
 
@@ -63,7 +65,7 @@ UNARY_OPS = {"neg": _N, "exp": _F, "expm1": _F, "log": _F, "log1p": _F, "sqrt": 
 BINARY_OPS = {"add": _N, "sub": _N, "mul": _A, "div": _F, "floordiv": _N, "remainder": _N,
               "pow": _N, "maximum": _A, "minimum": _A, "and": _B, "or": _B, "xor": _B}
 COMPARE_OPS = ("eq", "ne", "lt", "le", "gt", "ge")
-REDUCE_OPS = ("sum", "prod", "max", "min", "argmax")
+REDUCE_OPS = ("sum", "prod", "max", "min", "argmax", "argmax_value")
 # reduction primitive (ember/ops/reduction.py) -> Reduce op
 PRIMITIVE_REDUCE = {"sum": "sum", "prod": "prod", "reduce_max": "max", "reduce_min": "min",
                     "argmax": "argmax"}
@@ -329,7 +331,8 @@ def verify(k: Kernel) -> Kernel:
         if isinstance(st, Reduce):
             if st.op not in REDUCE_OPS:
                 err(f"{what}: unknown reduction {st.op!r}")
-            if st.op in ("max", "min", "argmax") and numel(k.inner) == 0 and k.inner:
+            if st.op in ("max", "min", "argmax", "argmax_value") and numel(k.inner) == 0 \
+                    and k.inner:
                 err(f"{what}: {st.op} over a zero-size axis (inner {k.inner}) has no identity")
             if not k.inner:
                 err(f"{what}: a Reduce needs inner axes")

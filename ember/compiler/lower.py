@@ -154,6 +154,12 @@ class _Builder:
                 raise Unsupported(f"{op} {n.name}: a reshape of a computed value with no "
                                   f"per-dimension map")
             return self.value(src, m2)
+        if op == "window":
+            from .lower_window import pull_window
+            m2 = pull_window(m, n.attrs, n.inputs[0].shape)
+            if m2 is None:
+                raise Unsupported(f"window {n.name} read through a flat map")
+            return self.value(n.inputs[0], m2)
         if op in _ELEMENTWISE and n.kind == "elementwise":
             args = tuple(self.value(i, m) for i in n.inputs)
             dt = dtype_name(n)

@@ -53,6 +53,23 @@ class OutputPool:
         self._buckets = {}
         self._lock = threading.Lock()
 
+    def get_with_pointer(self, key):
+        """(array, data pointer) for a pooled ``key = (shape, dtype)`` known to be at least
+        POOL_MIN_BYTES (the runner decides that once): the per-call path, with no size
+        arithmetic and the pointer cached with the array."""
+        import sys
+        with self._lock:
+            lst = self._buckets.setdefault(key, [])
+            for pair in lst:
+                # references: the pair, getrefcount's argument
+                if sys.getrefcount(pair[0]) == 2:
+                    return pair
+            a = alloc(*key)
+            pair = (a, data_pointer(a))
+            if len(lst) < POOL_PER_SHAPE:
+                lst.append(pair)
+            return pair
+
     def get(self, shape, dtype):
         import sys
         dtype = np.dtype(dtype)
@@ -60,12 +77,4 @@ class OutputPool:
         if nbytes < POOL_MIN_BYTES:
             return np.empty(shape, dtype)
         with self._lock:
-            lst = self._buckets.setdefault((tuple(shape), dtype), [])
-            for a in lst:
-                # references: the list, the loop variable, getrefcount's argument
-                if sys.getrefcount(a) == 3:
-                    return a
-            a = alloc(shape, dtype)
-            if len(lst) < POOL_PER_SHAPE:
-                lst.append(a)
-            return a
+            return self.get_with_pointer((tuple(shape), dtype))[0]

@@ -69,10 +69,19 @@ class GraphRunner:
                        if s[0] == "input"]
         self.outputs = [(i, s[1], s[2]) for i, s in enumerate(self.slots)
                         if s[0] == "output" and s[3] is None]
-        # small outputs are plain np.empty (cheaper than pool bookkeeping): decided once
-        self.output_alloc = [(i, tuple(shape), np.dtype(dt),
-                              int(np.prod(shape, dtype=np.int64)) * np.dtype(dt).itemsize
-                              >= buffers.POOL_MIN_BYTES) for i, shape, dt in self.outputs]
+        # large outputs come from the pool (pointer cached with the array); the small ones
+        # share one fresh block per call: one allocation and one pointer lookup instead
+        # of one each (~1 us per array)
+        self.output_pooled, self.output_small, off = [], [], 0
+        for i, shape, dt in self.outputs:
+            dt = np.dtype(dt)
+            nbytes = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+            if nbytes >= buffers.POOL_MIN_BYTES:
+                self.output_pooled.append((i, (tuple(shape), dt)))
+            else:
+                self.output_small.append((i, tuple(shape), dt, off))
+                off += -(-max(nbytes, 1) // buffers.ALIGN) * buffers.ALIGN
+        self.small_bytes = off
         # outputs that update an input in place: written straight into that input's
         # storage when the caller's array is contiguous and writeable
         self.inplace = [(i, s[1], s[2], s[3]) for i, s in enumerate(self.slots)
@@ -86,6 +95,13 @@ class GraphRunner:
         self._lock = threading.Lock()
         self.writes_updates = frozenset()
         self.all_native = all(k == "native" for k, _ in self.steps)
+
+    def _pooled_or_empty(self, shape, dt):
+        if int(np.prod(shape, dtype=np.int64)) * np.dtype(dt).itemsize >= \
+                buffers.POOL_MIN_BYTES:
+            return self.pool.get_with_pointer((tuple(shape), np.dtype(dt)))
+        o = np.empty(shape, dt)
+        return o, buffers.data_pointer(o)
 
     def _arena(self):
         with self._lock:
@@ -138,19 +154,26 @@ class GraphRunner:
         if changed and self.inplace:
             self._check_inplace(ar, arrays, changed)
         pool = self.pool
-        empty, pointer = np.empty, buffers.data_pointer
-        for i, shape, dt, pooled in self.output_alloc:
-            o = pool.get(shape, dt) if pooled else empty(shape, dt)
-            views[i] = o
-            table[i] = pointer(o)
+        pointer = buffers.data_pointer
+        if self.output_small:
+            block = np.empty(self.small_bytes + buffers.ALIGN, np.uint8)
+            base = pointer(block)
+            pad = (-base) % buffers.ALIGN
+            base += pad
+            ndarray = np.ndarray
+            for i, shape, dt, off in self.output_small:
+                views[i] = ndarray(shape, dt, block, pad + off)
+                table[i] = base + off
+        get = pool.get_with_pointer
+        for i, key in self.output_pooled:
+            views[i], table[i] = get(key)
         slot_of, ranges, ok = self.input_slot, ar.ranges, ar.inplace_ok
         for k, (i, shape, dt, pos) in enumerate(self.inplace):
             if ok[k]:   # written into the input's own storage: its pointer is cached
                 views[i] = arrays[pos]
                 table[i] = ranges[slot_of[pos]][0]
             else:
-                o = views[i] = pool.get(shape, dt)
-                table[i] = pointer(o)
+                views[i], table[i] = self._pooled_or_empty(shape, dt)
         for kind, fn in self.steps:
             if kind == "native":
                 fn(table)

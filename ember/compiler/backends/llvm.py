@@ -183,7 +183,7 @@ def _ident(s):
 
 def _param(n, plan, i):
     cls = plan.buffers[n][0]
-    return K.Param(f"b{i}", n.dtype.name, tuple(n.shape) or (1,),
+    return K.Param(f"b{i}", n.dtype.name, tuple(plan.buffers[n][1]) or (1,),
                    "in" if cls in ("input", "const") else "inout")
 
 

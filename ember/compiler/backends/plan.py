@@ -25,7 +25,10 @@ from ...passes.log import emit
 from .. import kernel_ir as K
 from ..lower import (Unsupported, lower_pointwise, lower_reduction, lower_scatter,
                      reduction_shape, split_post)
-from ..lower_matmul import lower_matmul
+from ..lower_conv import lower_conv
+from ..lower_pad import split_pads
+from ..lower_window import lower_argmax_group, lower_fold
+from ..lower_matmul import lower_matmul, transpose_results
 
 ALIGN = 64
 
@@ -66,6 +69,7 @@ class Plan:
         self.offsets = {}
         self.arena_bytes = 0
         self.consts = {}
+        self.shapes = {}          # buffers stored in another layout (transposed gemm results)
 
 
 def _uniform(n):
@@ -117,8 +121,23 @@ def build_plan(graph, log=None):
                                  used, log)
                 if new is not None:
                     folded.add(new[-1].keys[-1])
+            pre, lgrp, louts = [], grp, outs
+            if new is None and grp.kind in ("pointwise", "reduction"):
+                sp = split_pads(grp, outs, key, lambda s: _unique_name(s, used))
+                if sp is not None:      # pads materialised first, read as buffers
+                    pre = [Step(kd, k.name, k, ks) for kd, k, ks in sp[0]]
+                    lgrp, louts = sp[1], sp[2]
+            if new is None and lgrp.kind == "reduction" and louts:
+                pool = lower_argmax_group(graph, lgrp, name, louts, users, group_of, key)
+                if pool is not None:
+                    # the kernel also computed later groups' outputs (the pooled gather)
+                    (k, keys), extra = pool
+                    new = [Step("kernel", name, k, keys)]
+                    folded.update(extra)
             if new is None:
-                new = _lower_group(graph, grp, name, outs, users, materialised, key, used)
+                new = _lower_group(graph, lgrp, name, louts, users, materialised, key,
+                                   used) if louts else []
+            new = pre + new
             steps.extend(new)
             for st in new:
                 written.update(st.writes())
@@ -131,7 +150,9 @@ def build_plan(graph, log=None):
                               outs=outs, reason=str(e)))
             written.update(outs)
     steps = _dead_steps(steps, graph_outs)
+    steps, shapes = transpose_results(steps, graph_outs)
     plan = Plan(graph, steps)
+    plan.shapes = shapes
     _buffers(plan)
     _inplace(plan)
     return plan
@@ -229,6 +250,9 @@ def _bias_fold(graph, grp, name, users, materialised, written, group_of, used, l
 def _lower_group(graph, grp, name, outs, users, materialised, key, used):
     if grp.kind == "extern":
         node = grp.nodes[-1]
+        if node.op == "conv_general" and len(grp.nodes) == 1:
+            return [Step(kind, k.name, k, keys) for kind, k, keys in
+                    lower_conv(name, node, materialised, lambda s: _unique_name(s, used))]
         if node.op != "matmul" or len(grp.nodes) != 1:
             raise Unsupported(f"{node.op} runs as an extern through its eager kernel "
                               f"(im2col + GEMM kernel not generated yet)")
@@ -272,6 +296,9 @@ def _lower_group(graph, grp, name, outs, users, materialised, key, used):
         name2 = _unique_name(name + "_post", used)
         k2, keys2 = lower_reduction(name2, post, post_out, key, *rs)
         return [Step("kernel", name, k1, keys1), Step("kernel", name2, k2, keys2)]
+    if grp.kind == "opaque" and len(grp.nodes) == 1 and grp.nodes[0].op == "fold":
+        return [Step(kind, k.name, k, keys) for kind, k, keys in
+                lower_fold(name, grp.nodes[0], materialised, lambda s: _unique_name(s, used))]
     if grp.kind == "opaque" and len(grp.nodes) == 1 and grp.nodes[0].op in ("scatter",
                                                                            "scatter_add"):
         k, keys = lower_scatter(name, grp.nodes[0], key)
@@ -312,7 +339,7 @@ def _buffers(plan):
 
     def add(n, cls):
         if n not in plan.buffers:
-            plan.buffers[n] = (cls, tuple(n.shape), n.dtype.np)
+            plan.buffers[n] = (cls, plan.shapes.get(n, tuple(n.shape)), n.dtype.np)
             plan.order.append(n)
 
     for n in graph.inputs:

@@ -42,7 +42,8 @@ def _check_target(x, op):
 
 
 def _internal_overlap(a):
-    return any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
+    # an empty array has no elements to overlap (numpy may give it zero strides)
+    return a.size > 0 and any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
 
 
 def _write(x, value):

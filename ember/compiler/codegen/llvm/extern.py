@@ -19,6 +19,9 @@ MatmulCall = Matmul
 
 def render_matmul(module, mm: Matmul, options):
     verify_matmul(mm)
+    if not hasattr(module, "_ember_gemms"):
+        module._ember_gemms = set()
+    module._ember_gemms.add(mm.name)
     fty = F32 if mm.dtype == "float32" else F64
     fn = ir.Function(module, ir.FunctionType(VOID, [PTR]), mm.name)
     fn.attributes.add("nounwind")
@@ -116,6 +119,10 @@ def _loop_gemm_fn(module, fty):
     return fn
 
 
+def _is_gemm(module, name):
+    return name in getattr(module, "_ember_gemms", ())
+
+
 def render_entry(module, entry):
     """``void name(void **buffers)``: one stack array of pointers per call, filled from the
     buffer table, then the callee (kernels are noinline: inlining only costs compile time)."""
@@ -127,9 +134,15 @@ def render_entry(module, entry):
             for i in range(len(entry.buffers))]
     width = max((len(idx) for _, idx in entry.calls), default=1)
     argv = b.alloca(PTR, size=_i64(max(width, 1)))
+    # An entry that calls BLAS runs its kernels on the calling thread: OpenBLAS's threads
+    # spin after each gemm, and a libgomp region started then waits for a core they hold
+    # (MLP step, batch 32, 2 threads: 650 us with parallel kernels, 160 us without; batch
+    # 2048: 4.9 vs 4.4 ms). The gemms themselves stay multi-threaded in OpenBLAS.
+    serial = any(_is_gemm(module, callee) for callee, _ in entry.calls)
     for callee, idx in entry.calls:
         for slot, j in enumerate(idx):
             b.store(bufs[j], b.gep(argv, [_i64(slot)], inbounds=True, source_etype=PTR))
-        b.call(module.globals[callee], [argv])
+        fn_ = module.globals.get(callee + "__seq") if serial else None
+        b.call(fn_ or module.globals[callee], [argv])
     b.ret_void()
     return fn

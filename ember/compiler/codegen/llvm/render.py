@@ -61,6 +61,70 @@ def _column_mode(k):
         any(s[last] == 1 for s in loads) and any(s[-1] not in (0, 1) for s in loads)
 
 
+_COSTLY = frozenset({"exp", "exp2", "expm1", "log", "log2", "log1p", "tanh", "sigmoid", "erf",
+                     "sin", "cos", "tan", "pow", "atan", "asin", "acos", "atan2", "sinh",
+                     "cosh", "asinh", "acosh", "atanh"})
+
+
+def _spills(k):
+    """{reduce name: store} for float sums whose summand is also a subexpression of a later
+    element-level store (softmax: ``s = sum(exp(x - m))``, ``out = exp(x - m) / s``): the
+    reduce loop writes the summand into that store's locations, and the store loop loads
+    it back instead of recomputing it (one exp per element instead of two; bitwise the
+    same value, float32/float64 storage is exact). Only when the store's buffer is written
+    by that one store and read by nothing in the kernel."""
+    if not k.inner or _column_mode(k):
+        return {}
+    loaded = {n.access.param for st in k.body for n in K.walk(st.value)
+              if isinstance(n, K.Load)}
+    writes = {}
+    for st in k.body:
+        if isinstance(st, K.Store):
+            writes[st.access.param] = writes.get(st.access.param, 0) + 1
+    out = {}
+    for i, r in enumerate(k.body):
+        if not isinstance(r, K.Reduce) or r.op != "sum" or \
+                r.value.dtype not in ("float32", "float64") or \
+                not any(isinstance(n, K.Op) and n.op in _COSTLY for n in K.walk(r.value)):
+            continue
+        for st in k.body[i + 1:]:
+            if not isinstance(st, K.Store) or K.is_row_level(k, st):
+                continue
+            p = st.access.param
+            if k.params[p].dtype == r.value.dtype and p not in loaded and writes[p] == 1 \
+                    and any(n == r.value for n in K.walk(st.value)) \
+                    and st not in out.values():
+                out[r.name] = st
+                break
+    return out
+
+
+def _reloads(k):
+    """{id(statement): [(expr, access, dtype)]}: an element-level store of a costly value
+    ``V`` (cross-entropy: ``p = exp(x - m)``) followed by a reduction or store that
+    recomputes ``V`` (``sum(exp(x - m))``) reads it back from the first store's location
+    instead (same value: float32/float64 storage is exact)."""
+    if not k.inner or _column_mode(k):
+        return {}
+    out = {}
+    for i, st in enumerate(k.body):
+        if not isinstance(st, K.Store) or K.is_row_level(k, st):
+            continue
+        dt = k.params[st.access.param].dtype
+        v = st.value
+        if dt != v.dtype or dt not in ("float32", "float64") or \
+                not any(isinstance(n, K.Op) and n.op in _COSTLY for n in K.walk(v)):
+            continue
+        for later in k.body[i + 1:]:
+            if isinstance(later, K.Store) and later.access.param == st.access.param:
+                break
+            if isinstance(later, K.Store) and K.is_row_level(k, later):
+                continue
+            if any(n == v for n in K.walk(later.value)):
+                out.setdefault(id(later), []).append((v, st.access, dt))
+    return out
+
+
 def _i64(v):
     return ir.Constant(I64, int(v))
 
@@ -152,6 +216,13 @@ class KernelRenderer:
         self.outer = self.k.outer if self.k.outer else (1,)
         self.virtual_outer = not self.k.outer
         self.inner = self.k.inner
+        self.spills = _spills(self.k)
+        # statement -> [(expr, access, dtype)]: values earlier passes stored, loaded back
+        self.reloads = _reloads(self.k)
+        for r, st in self.spills.items():
+            red = next(x for x in self.k.body if isinstance(x, K.Reduce) and x.name == r)
+            p = self.k.params[st.access.param]
+            self.reloads.setdefault(id(st), []).append((red.value, st.access, p.dtype))
 
     # ---------------------------------------------------------------- entry points
     def render(self):
@@ -295,6 +366,14 @@ class KernelRenderer:
         parallel = (K.numel(k.space) >= b_opt.parallel_min_elements and n0 >= 2
                     and K.numel(self.outer) > 0)
         if parallel:
+            # the serial variant, for program entries that also call BLAS (see
+            # extern.render_entry): a parallel region there fights OpenBLAS's threads
+            seq = ir.Function(self.m, ir.FunctionType(VOID, [PTR]), f"{k.name}__seq")
+            seq.linkage = "internal"
+            seq.attributes.add("nounwind")
+            sb = ir.IRBuilder(seq.append_basic_block("entry"))
+            sb.call(body, load_ptrs(sb, seq.args[0]) + [_i64(0), _i64(n0)])
+            sb.ret_void()
             omp = self._render_omp(body, load_ptrs)
             nt_slot = _slot(self.m, abi.NUM_THREADS, I32)
             gomp_slot = _slot(self.m, abi.GOMP_PARALLEL, PTR)
@@ -345,13 +424,57 @@ class KernelRenderer:
                 self._store(st, env)
             return
         row_env = self._env(oidx, None)
+        self._prefetch_next_row(oidx)
         for st in k.body:
             if isinstance(st, K.Reduce):
                 self.accs[st.name] = self._reduce(st, oidx)
             elif K.is_row_level(k, st):
                 self._store(st, row_env)
+            elif id(st) in self.reloads:
+                self._inner_loops(0, oidx, [], lambda env, s=st: self._store_spilled(s, env))
             else:
                 self._inner_loops(0, oidx, [], lambda env, s=st: self._store(s, env))
+
+    def _prefetch_next_row(self, oidx):
+        """Row kernels that walk a row several times (softmax, layer norm: a few KB, in
+        L1 after the first pass) leave the memory system idle during the later passes;
+        prefetching the next row's lines at the start of each row overlaps its fetch with
+        this row's work (layer norm (4096, 1024), 1 thread: 1.21 -> 0.8x ms). Prefetches
+        never fault, so the last row's (out of range) prefetch is harmless."""
+        k = self.k
+        passes = sum(1 for st in k.body if isinstance(st, K.Reduce) or
+                     not K.is_row_level(k, st))
+        if self.virtual_outer or len(self.inner) != 1 or passes < 2:
+            return
+        last = len(self.outer) - 1
+        seen, targets = set(), []
+        for st in k.body:
+            accs = [(n.access, n.dtype, 0) for n in K.walk(st.value) if isinstance(n, K.Load)]
+            for acc, dt, rw in accs:
+                key = (acc.param, acc.offset, acc.strides, rw)
+                if acc.strides[-1] == 1 and acc.strides[last] and key not in seen:
+                    seen.add(key)
+                    targets.append((acc, dt, rw))
+        if not targets:
+            return
+        b = self.b
+        n_in = self.inner[0]
+        nxt = list(oidx)
+        nxt[last] = b.add(oidx[last], _i64(1))
+        env = self._env(nxt, [_i64(0)])
+        for acc, dt, rw in targets:
+            width = np.dtype(dt).itemsize if dt not in ("bool", "bfloat16") else \
+                (1 if dt == "bool" else 2)
+            span = n_in * width
+            if not 1024 <= span <= 32768:
+                continue
+            base = b.gep(self.ptrs[acc.param], [self._offset(acc, env)],
+                         source_etype=STORAGE[dt])
+            lp = _Loop(b, _i64(0), _i64(-(-span // 64)), name="pf")
+            addr = b.gep(base, [b.mul(lp.idx, _i64(64))], source_etype=ir.IntType(8))
+            intrinsic(b, "prefetch", VOID, [addr, ir.Constant(I32, rw), ir.Constant(I32, 3),
+                                           ir.Constant(I32, 1)], suffixes=["p0"])
+            lp.close()
 
     def _env(self, oidx, iidx):
         if self.virtual_outer:
@@ -419,14 +542,34 @@ class KernelRenderer:
         v = self.ev(st.value, env)
         self.b.store(_to_storage(self.b, v, p.dtype), self._addr(st.access, env))
 
+    def _seed(self, st, env):
+        for e, acc, dt in self.reloads.get(id(st), ()):
+            raw = self.b.load(self._addr(acc, env), typ=STORAGE[dt])
+            env["memo"][e] = _from_storage(self.b, raw, dt)
+
+    def _store_spilled(self, st, env):
+        self._seed(st, env)
+        self._store(st, env)
+
+    def _summand(self, st, env):
+        """The reduce's value at this element; also written to a spill location (see
+        _spills)."""
+        self._seed(st, env)
+        v = self.ev(st.value, env)
+        sp = self.spills.get(st.name)
+        if sp is not None:
+            p = self.k.params[sp.access.param]
+            self.b.store(_to_storage(self.b, v, p.dtype), self._addr(sp.access, env))
+        return v
+
     # ---------------------------------------------------------------- reductions
     def _reduce(self, st, oidx):
         b = self.b
         dt = st.value.dtype
         ty = COMPUTE[dt]
         kind = ops.kind_of(dt)
-        if st.op == "argmax":
-            return self._argmax(st, oidx, ty, kind)
+        if st.op in ("argmax", "argmax_value"):
+            return self._argmax(st, oidx, ty, kind, st.op == "argmax_value")
         ident = _identity(st.op, dt, ty)
         blocked = kind == "f" and st.op in ("sum", "prod")
         kahan = blocked and st.op == "sum"
@@ -451,7 +594,7 @@ class KernelRenderer:
                 return lp.close(out)
             if not blocked:
                 lp = _Loop(b, _i64(0), _i64(n_last), state, name=f"r{d}")
-                v = self.ev(st.value, self._env(oidx, iidx + [lp.idx]))
+                v = self._summand(st, self._env(oidx, iidx + [lp.idx]))
                 return lp.close([combine(lp.vals[0], v)])
             # blocked: outer loop over blocks carries (acc, compensation)
             nblk = -(-n_last // blk)
@@ -460,7 +603,7 @@ class KernelRenderer:
             end = b.add(start, _i64(blk))
             end = b.select(b.icmp_signed("<", end, _i64(n_last)), end, _i64(n_last))
             il = _Loop(b, start, end, [ident], name=f"r{d}")
-            v = self.ev(st.value, self._env(oidx, iidx + [il.idx]))
+            v = self._summand(st, self._env(oidx, iidx + [il.idx]))
             (part,) = il.close([combine(il.vals[0], v)])
             if kahan:
                 acc, comp = bl.vals
@@ -474,8 +617,10 @@ class KernelRenderer:
         out = rows(0, [], init)
         return out[0]
 
-    def _argmax(self, st, oidx, ty, kind):
-        """First index of the maximum over the flattened inner axes (first nan wins)."""
+    def _argmax(self, st, oidx, ty, kind, value=False):
+        """First index of the maximum over the flattened inner axes (first nan wins), or
+        with ``value`` the element at that index (max pooling's value: a -0.0/+0.0 tie
+        keeps the first, as PyTorch's)."""
         b = self.b
         dt = st.value.dtype
         inner_strides = K.contiguous_strides(self.inner)
@@ -498,7 +643,7 @@ class KernelRenderer:
             return lp.close([b.select(better, v, best), b.select(better, f, bi)])
 
         first = _identity("argmax", dt, ty)
-        return rows(0, [], _i64(0), [first, _i64(0)])[1]
+        return rows(0, [], _i64(0), [first, _i64(0)])[0 if value else 1]
 
 
 def _from_storage(b, raw, dtype):
