@@ -128,6 +128,8 @@ def _ref_conv(x, w, stride, padding, lhs, rhs, groups):
     ((2, 1), ((-1, 2), (1, -1)), (2, 3), (1, 2), 2),
     ((1, 1), ((0, -2), (-1, 0)), (1, 1), (1, 1), 1),
     ((1, 3), ((2, 2), (0, 0)), (3, 1), (2, 1), 1),
+    ((1, 1), ((1, -1), (-2, 3)), (1, 1), (1, 1), 2),      # border fill next to a crop
+    ((2, 1), ((0, 2), (3, 1)), (1, 1), (2, 1), 1),
 ])
 def test_conv_general_padding_crop_and_lhs_dilation_vs_definition(attrs):
     from ember.ops import lax
@@ -305,3 +307,19 @@ def test_small_cnn_training_step_matches_eager_float64():
         np.testing.assert_allclose(pc.detach().numpy(), pe.detach().numpy(), rtol=1e-10,
                                    atol=1e-13)
     assert not _interp_steps(sc)
+
+
+def test_max_with_dim_values_and_indices():
+    """``max(x, dim)`` is the same argmax + gather pattern as pooling (no window)."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((5, 7)).astype(np.float32)
+    x[1, 3] = np.nan
+    x[2, :] = 0.0
+    x[2, 1] = -0.0
+    c = _compiled(lambda a: ember.max(a * 1.0, 1))
+    v, i = c(ember.tensor(x))
+    tv, ti = torch.max(torch.tensor(x), 1)
+    np.testing.assert_array_equal(v.numpy(), tv.numpy())
+    np.testing.assert_array_equal(np.signbit(v.numpy()), np.signbit(tv.numpy()))
+    np.testing.assert_array_equal(i.numpy(), ti.numpy())
+    assert not _interp_steps(c)

@@ -167,3 +167,24 @@ def test_entries_with_blas_run_kernels_serially(tmp_path, monkeypatch):
     entry = text.split('_entry0"(ptr')[1].split("\n}")[0]
     # the 64K-element kernel has a parallel path, but this entry calls BLAS: serial twin
     assert "__seq\"(" in entry
+
+
+def test_spilled_output_is_not_written_into_an_input_it_reads():
+    # y *= softmax(x): the row kernel would write exp(x - m) into y's storage during the
+    # sum pass and then read y there; the in-place update must not be applied to it
+    rng = np.random.default_rng(4)
+    xn = rng.standard_normal((3, 300)).astype(np.float32)
+    yn = rng.standard_normal((3, 300)).astype(np.float32)
+
+    def f(x, y):
+        y.mul_(F.softmax(x, -1))
+        return x.sum()
+    c = _compiled(f)
+    y = ember.tensor(yn.copy())
+    c(ember.tensor(xn), y)
+    (r,) = _runners(c)
+    assert r.plan.graph.updates and not r.plan.inplace
+    x64 = xn.astype(np.float64)
+    p = np.exp(x64 - x64.max(-1, keepdims=True))
+    np.testing.assert_allclose(y.numpy(), yn * p / p.sum(-1, keepdims=True), rtol=1e-5,
+                               atol=1e-9)

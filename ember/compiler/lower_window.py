@@ -344,15 +344,24 @@ def lower_fold(name, node, materialised, unique):
         kf, keys = _fill(unique(name + "_zero"), node, ys, dt, _scalar(0, dt))
         steps.append(("kernel", kf, keys))
     if inj:
-        from .lower_conv import _Params, _kernel
-        pm = _Params(dt)
-        pi = pm(src, src.shape, "in")
-        po = pm(node, ys, "inout" if not cover else "out")
-        store = K.Access(po, out_st_lead + tuple(s * c for s, c in zip(strides, ycs[nl:]))
-                         + tuple(d * c for d, c in zip(dil, ycs[nl:])), 0)
-        body = [K.Store(store, K.Load(K.Access(pi, sst, soff), dt))]
-        kk, keys = _kernel(name if not steps else unique(name + "_scatter"), pm, s_in, body)
-        steps.append(("kernel", kk, keys))
+        kname = name if not steps else unique(name + "_scatter")
+        store_strides = out_st_lead + tuple(s * c for s, c in zip(strides, ycs[nl:])) + \
+            tuple(d * c for d, c in zip(dil, ycs[nl:]))
+        kk = None
+        if src.op == "scatter_add":
+            try:
+                kk = _fold_of_scatter(kname, node, src, m, store_strides, materialised)
+            except Unsupported:
+                kk = None
+        if kk is None:
+            from .lower_conv import _Params, _kernel
+            pm = _Params(dt)
+            pi = pm(src, src.shape, "in")
+            po = pm(node, ys, "inout" if not cover else "out")
+            body = [K.Store(K.Access(po, store_strides, 0),
+                            K.Load(K.Access(pi, sst, soff), dt))]
+            kk = _kernel(kname, pm, s_in, body)
+        steps.append(("kernel",) + kk)
         return steps
     # overlapping windows: one accumulate kernel per window offset
     from .lower_conv import _Params, _kernel
@@ -370,6 +379,66 @@ def lower_fold(name, node, materialised, unique):
         kk, keys = _kernel(unique(name + "_acc"), pm, space, body)
         steps.append(("kernel", kk, keys))
     return steps
+
+
+def _fold_of_scatter(name, node, sc, m, store_strides, materialised):
+    """The pooling gradient ``fold(reshape(scatter_add(zeros, argmax, g)))`` as ONE kernel
+    over the windows: element = ``0 + where(i_axis == argmax, g, 0)`` (the one-per-row
+    scatter's own formula), stored at its fold position; the zero fill, the scatter's
+    buffer and the views of ``g`` are never materialised (their steps become dead)."""
+    x0, idx, g = sc.inputs
+    ax = sc.attrs["axis"] % len(sc.shape)
+    dt = dtype_name(node)
+    shape = tuple(sc.shape)
+    if x0.op != "full" or idx.shape[ax] != 1 or any(
+            a != b for d, (a, b) in enumerate(zip(idx.shape, shape)) if d != ax) \
+            or tuple(g.shape) != tuple(idx.shape) or m.flat:
+        raise Unsupported("not a one-per-row scatter_add into a constant")
+    members = _view_chain(idx, materialised) | _view_chain(g, materialised)
+    b = _Builder(name, members, lambda n: n)
+    # iterate (..., o_last-1, k_last-1, k_last, o_last): the innermost loop runs along the
+    # output positions (g and argmax unit stride, the hit test loop-invariant) instead of
+    # along a window of 2
+    nk = len(node.attrs["window"])
+    r = len(m.space)
+    lead = r - 2 * nk
+    perm = list(range(lead))
+    for j in range(nk - 1):
+        perm += [lead + j, lead + nk + j]
+    perm += [lead + 2 * nk - 1, lead + nk - 1]
+    m = IndexMap(m.shape, tuple(tuple(row[q] for q in perm) for row in m.rows), m.offset,
+                 tuple(m.space[q] for q in perm))
+    store_strides = tuple(store_strides[q] for q in perm)
+    po = b.param(node, "out")
+    rows = tuple((0,) * len(m.space) if d == ax else r for d, r in enumerate(m.rows))
+    off = tuple(0 if d == ax else o for d, o in enumerate(m.offset))
+    rm = IndexMap(tuple(idx.shape), rows, off, m.space)
+    iv = b.value(idx, rm)
+    if iv.dtype != "int64":
+        iv = K.Op("cast", (iv,), "int64")
+    pos = K.Const(int(m.offset[ax]), "int64")
+    for d, c in enumerate(m.rows[ax]):
+        if c:
+            pos = K.Op("add", (pos, K.Op("mul", (K.IndexVar(d), K.Const(c, "int64")),
+                                         "int64")), "int64")
+    zero = K.Const(_scalar(0, dt), dt)
+    hit = K.Op("eq", (pos, iv), "bool")
+    v = K.Op("add", (K.Const(_scalar(x0.attrs["value"], dt), dt),
+                     K.Op("where", (hit, b.value(g, rm), zero), dt)), dt)
+    body = [K.Store(K.Access(po, store_strides, 0), v)]
+    return _finish(name, b, m.space, (), body)
+
+
+def _view_chain(node, materialised):
+    """The movement nodes between ``node`` and the deepest materialised value it is a view
+    of (read through them instead of through the copies their view groups would make)."""
+    chain, best, x = [], set(), node
+    while x.op in MOVES and x.op != INPUT:
+        chain.append(x)
+        x = x.inputs[0]
+        if x in materialised:
+            best = set(chain)
+    return best
 
 
 __all__ = ["pull_window", "lower_argmax_group", "lower_fold"]

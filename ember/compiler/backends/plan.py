@@ -201,6 +201,12 @@ def _same_position(step, inp, out):
     stores = [st.access for st in k.body if isinstance(st, K.Store) and st.access.param == po]
     if len(stores) != 1:
         return False
+    if k.inner and any(isinstance(st, K.Reduce) for st in k.body) and any(
+            isinstance(st, K.Store) and st.access.param == po and not K.is_row_level(k, st)
+            for st in k.body):
+        # a row kernel may write an element-level output during an earlier pass than its
+        # store (codegen/llvm/render.py: _spills, _reloads): not into an input it reads
+        return False
     where = (stores[0].strides, stores[0].offset)
     for st in k.body:
         for n in K.walk(st.value):

@@ -368,9 +368,12 @@ class KernelRenderer:
         if parallel:
             # the serial variant, for program entries that also call BLAS (see
             # extern.render_entry): a parallel region there fights OpenBLAS's threads
+            # (noinline, and the serial path of k calls it, so the body is inlined into
+            # two functions, serial and per-thread, not three)
             seq = ir.Function(self.m, ir.FunctionType(VOID, [PTR]), f"{k.name}__seq")
             seq.linkage = "internal"
             seq.attributes.add("nounwind")
+            seq.attributes.add("noinline")
             sb = ir.IRBuilder(seq.append_basic_block("entry"))
             sb.call(body, load_ptrs(sb, seq.args[0]) + [_i64(0), _i64(n0)])
             sb.ret_void()
@@ -385,6 +388,9 @@ class KernelRenderer:
                 gty = ir.FunctionType(VOID, [PTR, PTR, I32, I32])
                 b.call(_fnptr(b, gomp, gty), [omp, args, nt, ir.Constant(I32, 0)])
                 b.ret_void()
+            b.call(seq, [args])
+            b.ret_void()
+            return
         b.call(body, load_ptrs(b, args) + [_i64(0), _i64(n0)])
         b.ret_void()
 
