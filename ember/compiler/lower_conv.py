@@ -2,17 +2,20 @@
 
 ``conv_general(x (N, C, *S), w (O, C/G, *K))`` becomes, in order:
 
-1. *pad* (only with padding or lhs dilation): a zero-fill kernel over a scratch buffer
-   ``Q (N, C, *Sq)`` and a copy kernel writing ``x`` into its interior at stride
-   ``lhs_dilation`` (negative padding is a crop: the copy reads a sub-range). Padding as
-   a separate small buffer keeps every later access affine, so the kernel IR needs no
-   masked loads and the verifier still proves every access in bounds.
-2. *im2col*: a kernel writing the column matrix ``cols (N, G, Cg, *K, *P)`` into the arena:
+1. *pad* (only with padding or lhs dilation): a copy kernel writing ``x`` into the interior
+   of a scratch buffer ``Q (N, C, *Sq)`` at stride ``lhs_dilation`` (negative padding is a
+   crop: the copy reads a sub-range), and zero-fill kernels for the border slabs only (the
+   whole buffer with lhs dilation, whose holes are everywhere). Padding as a separate
+   buffer keeps every later access affine, so the kernel IR needs no masked loads and the
+   verifier still proves every access in bounds.
+2. *im2col*: a kernel writing the column matrix into the arena:
    ``cols[n, g, c, k, p] = Q[n, g*Cg + c, p*stride + k*rhs_dilation]`` - one affine load,
-   contiguous store, the output positions innermost (unit stride for stride 1).
-3. *gemm* (``Matmul`` over batch (N, G)): ``y[n, g*Og:(g+1)*Og, P] = W_g @ cols[n, g]``,
-   i.e. ``(Og, Cg*K) @ (Cg*K, P)``, written straight into the NC[spatial] output through
-   the gemm's strides: the output layout transform costs nothing.
+   the output positions innermost (unit stride for stride 1). Its layout is
+   ``(G, Cg, *K, N, *P)`` when N > 1, else ``(N, G, Cg, *K, *P)``.
+3. *gemm*: with N > 1, one gemm per group ``(Og, Cg*K) @ (Cg*K, N*P)`` into a scratch
+   ``(O, N, P)`` and a transpose kernel to ``(N, O, *P)`` (BLAS runs one large product far
+   better than N small ones and threads it: CNN conv2 0.6 vs 1.3 ms); with N = 1 the gemm
+   ``(Og, Cg*K) @ (Cg*K, P)`` writes NC[spatial] directly through its strides.
 
 Operands produced by movement chains (the flipped, transposed kernel of the input
 gradient, the transposed activations and gradients of the weight gradient) are read
