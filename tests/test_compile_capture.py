@@ -154,17 +154,35 @@ def test_untraceable_constructs_point_at_the_user_line(body, marker, word):
     assert f"{__file__}:{_line_of(marker)}" in msg
 
 
-def test_escaped_tracer_is_an_error_when_used():
+def test_tensor_escaping_the_trace_is_an_error():
     box = []
 
     def f(x):
         y = x * 2
-        box.append(y)
+        box.append(y)                  # stored outside: the program could never update it
         return y.sum()
     c = _compiled(f)
-    _run_twice(c, ember.ones(3))
+    c(ember.ones(3))                   # eager warm-up: fine
+    with pytest.raises(TraceError, match="outlive") as ei:
+        c(ember.ones(3))
+    assert f"{__file__}:{_line_of('y = x * 2')}" in str(ei.value)
     with pytest.raises(TraceError, match="escaped"):
-        box[-1] + 1
+        box[-1] + 1                    # and the stored tensor says so if used
+
+
+def test_lazily_created_state_without_warmup_is_refused():
+    """Tracing the very first step of a momentum optimizer would bake in its creation."""
+    m = nn.Linear(3, 2)
+    opt = ember.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x):
+        opt.zero_grad()
+        m(x).sum().backward()
+        opt.step()
+    c = ember.compile(step)
+    c.eager_calls = 1                  # skip the documented eager first call
+    with pytest.raises(TraceError, match="outlive"):
+        c(ember.ones(4, 3))
 
 
 def test_autograd_function_traces():
@@ -225,7 +243,7 @@ def _eager_saved_bytes(out):
                     seen.add(id(base))
                     total += base.nbytes
         if getattr(n, "_out", None) is not None:
-            d = n._out()._data
+            d = n._out.data
             base = d.base if d.base is not None else d
             if id(base) not in seen:
                 seen.add(id(base))

@@ -16,6 +16,7 @@
 """
 from __future__ import annotations
 
+import gc
 import weakref
 from dataclasses import dataclass, field
 
@@ -150,15 +151,14 @@ def trace(fn, args, kwargs, name):
     from ..ops import dtypes as D  # noqa: F401
     tracer = Tracer(name)
     leaves, in_tree = pytree.flatten((args, kwargs))
-    proxies = []
-    for i, a in enumerate(leaves):
-        node = tracer.builder.input(f"arg{i}", tuple(a.shape), a.dtype, str(a.device))
-        p = tracer.wrap(node, a.device, a._requires_grad)
-        proxies.append(p)
+    proxies = [tracer.wrap(tracer.builder.input(f"arg{i}", tuple(a.shape), a.dtype,
+                                                str(a.device)), a.device, a._requires_grad)
+               for i, a in enumerate(leaves)]
     arg_nodes = [p._data.node for p in proxies]
     p_args, p_kwargs = pytree.unflatten(in_tree, proxies)
     _ACTIVE.append(tracer)
     restore_call = _hook_module_calls(tracer)
+    traced = False
     try:
         with interpreter(tracer):
             result = fn(*p_args, **p_kwargs)
@@ -171,12 +171,28 @@ def trace(fn, args, kwargs, name):
                 b.output(f"out{k}", n)
                 user_outputs.append(f"out{k}")
             effects = _collect_effects(tracer, proxies, arg_nodes)
+            traced = True
     finally:
         restore_call()
         _ACTIVE.pop()
         for slot in tracer.order:
             _restore_state(slot.tensor, slot.saved)
-        _poison(tracer)
+        if not traced:
+            _poison(tracer)
+    # Our own references dropped, a tensor the trace created that is still alive was
+    # stored by the user's code (an attribute, a list, optimizer state created lazily):
+    # the compiled program would never update it, so refuse instead of running stale.
+    del result, out_leaves, p_args, p_kwargs, proxies
+    if _alive(tracer):
+        gc.collect()    # only garbage cycles may hold them: collect (rare) and look again
+    escaped = _poison(tracer)
+    if escaped:
+        raise TraceError(
+            "ember.compile: the traced function stored tensors it created where they outlive "
+            "the call (created at " + ", ".join(sorted(set(escaped))[:3]) + "). A compiled "
+            "program cannot keep such state up to date. Return them from the function, or "
+            "create the state before tracing (ember.compile runs the first call eagerly for "
+            "this reason: lazily created optimizer state then already exists).")
     arg_specs = [(tuple(a.shape), a.dtype, bool(a._requires_grad)) for a in leaves]
     modules = [(m, m.training) for m in tracer.modules.values()]
     return Program(tracer.builder.build(), len(leaves), arg_specs, tracer.order, out_tree,
@@ -212,14 +228,22 @@ def _collect_effects(tracer, proxies, arg_nodes):
     return effects
 
 
+def _alive(tracer):
+    return any(r() is not None and type(r()._data) is TraceValue for r in tracer.created)
+
+
 def _poison(tracer):
-    loc = None
+    """Make every still-alive tensor of the trace raise on use; returns their creation
+    sites."""
+    sites = []
     for ref in tracer.created:
         t = ref()
         if t is not None and type(t._data) is TraceValue:
-            loc = t._data.node.loc or loc
-            t._data = EscapedValue(t._data.node.loc or "an unknown line")
+            loc = t._data.node.loc or "an unknown line"
+            sites.append(loc)
+            t._data = EscapedValue(loc)
             t.grad_fn = None
+    return sites
 
 
 def _hook_module_calls(tracer):

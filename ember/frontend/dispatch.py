@@ -113,21 +113,33 @@ def record(prim, attrs, args, out):
                              for i, a in enumerate(args)])
         versions = [(args[i], args[i]._version[0]) for i in keep]
     if prim.uses_output:
-        data, dtype, dev, counter = out._data, out.dtype, out.device, out._version
+        dtype, counter = out.dtype, out._version
+        data, dev = out._data, out.device
         versions.append((_VersionRef(counter, out.shape, dtype), counter[0]))
 
-        def unpack(node=node):
-            t = Tensor._wrap(data, dtype, dev)
-            t._version = counter
-            t._requires_grad = True
-            t.grad_fn = node
-            return t
-        node._out = unpack
+        node._out = _SavedOutput(data, dtype, dev, counter)
     else:
         node._out = None
     node._versions = versions
     out._requires_grad = True
     out.grad_fn = node
+
+
+class _SavedOutput:
+    """A node's output, kept as its array (not the Tensor: no reference cycle between the
+    output and its own grad_fn); ``unpack(node)`` rebuilds the tensor for the VJP."""
+
+    __slots__ = ("data", "dtype", "device", "counter")
+
+    def __init__(self, data, dtype, device, counter):
+        self.data, self.dtype, self.device, self.counter = data, dtype, device, counter
+
+    def unpack(self, node):
+        t = Tensor._wrap(self.data, self.dtype, self.device)
+        t._version = self.counter
+        t._requires_grad = True
+        t.grad_fn = node
+        return t
 
 
 class _VersionRef:

@@ -90,7 +90,7 @@ class PrimNode(Node):
                     f"by an inplace operation: [{t.dtype.name} tensor of shape "
                     f"{list(t.shape)}] is at version {t._version[0]}; expected version {v} "
                     f"instead (in {type(self).__name__}).")
-        out = self._out() if self._out is not None else None
+        out = self._out.unpack(self) if self._out is not None else None
         if self.prim.vjp_needs:   # skip cotangents nobody needs (e.g. the input batch's)
             needs = tuple(nf is not None for nf, _ in self.next_functions)
             grads = self.prim.vjp(g, out, *saved, needs=needs, **self.attrs)
