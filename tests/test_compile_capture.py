@@ -317,3 +317,23 @@ def test_wrong_arity_and_non_tensor_arguments():
     out = c(x, 3.0)                           # another value: guarded by value, retraced
     np.testing.assert_array_equal(out.numpy(), [3.0, 3.0, 3.0])
     assert c.retraces >= 2
+
+
+def test_compiled_backward_reads_saved_inputs_and_checks_versions():
+    w = ember.randn(4, 3, dtype=ember.float64, requires_grad=True)
+    c = ember.compile(lambda x: (x @ w).tanh().sum())
+    x = ember.randn(5, 4, dtype=ember.float64, requires_grad=True)
+    c(x)
+    out = c(x)                                   # compiled: x and w are saved by reference
+    exe = next(iter(c._cache.values())).executable
+    assert exe.input_residuals                   # not copied out of the forward
+    out.backward()
+    gx = x.grad.numpy().copy()
+    x.grad = None
+    (x @ w).tanh().sum().backward()
+    np.testing.assert_allclose(gx, x.grad.numpy(), rtol=1e-12)
+    out = c(x)
+    with ember.no_grad():
+        x.add_(1.0)                              # modified after being saved
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward()

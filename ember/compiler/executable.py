@@ -16,6 +16,7 @@ import numpy as np
 from ..frontend.autograd import grad_mode
 from ..frontend.autograd.graph import Node
 from ..frontend.tensor import Tensor
+from ..ir import Graph
 from ..passes import autodiff, optimize, partition
 from . import backends, interp, pytree
 
@@ -44,11 +45,23 @@ class Executable:
             part = partition(joint)
             self.partition = part
             t2 = time.perf_counter()
-            self.graph = optimize(part.forward)
+            # residuals that ARE inputs (x, weights) are not returned by the forward (that
+            # would copy them every call): the backward reads the caller's tensor, checked
+            # for in-place modification like any tensor eager autograd saves
+            fwd = part.forward
+            self.input_residuals = {r.name: fwd.output(r.name).attrs["name"]
+                                    for r in part.residuals
+                                    if fwd.output(r.name).op == "input"}
+            if self.input_residuals:
+                fwd = Graph(fwd.nodes, [(n, v) for n, v in fwd.outputs
+                                        if n not in self.input_residuals],
+                            fwd.updates, fwd.groups, fwd.name)
+            self.graph = optimize(fwd)
             self.backward_graph = optimize(part.backward)
             self.timings = {"autodiff": t2 - t1, "passes": time.perf_counter() - t2}
         else:
             self.partition = None
+            self.input_residuals = {}
             self.graph = optimize(g)
             self.backward_graph = None
             self.timings = {"passes": time.perf_counter() - t0}
@@ -106,7 +119,9 @@ class Executable:
         node._retained = None
         node.metadata = {}
         node.executable = self
-        node.saved = [outs[self.out_index[r.name]] for r in self.partition.residuals]
+        ins = self.input_residuals
+        node.saved = [(by_name[ins[r.name]], by_name[ins[r.name]]._version[0]) if r.name in ins
+                      else outs[self.out_index[r.name]] for r in self.partition.residuals]
         node.out_meta = [(prog.graph.output(n).shape, prog.graph.output(n).dtype)
                          for n in self.diff_outputs]
         node._n_outputs = len(self.diff_outputs)
@@ -140,7 +155,18 @@ class CompiledFunctionBackward(Node):
         cts = [np.zeros(shape, dt.np) if g is None else np.asarray(g._data)
                for g, (shape, dt) in zip(gs, self.out_meta)]
         exe = self.executable
-        named = {n: a for n, a in zip((r.name for r in exe.partition.residuals), self.saved)}
+        named = {}
+        for r, a in zip(exe.partition.residuals, self.saved):
+            if type(a) is tuple:          # an input tensor the forward read
+                t, version = a
+                if t._version[0] != version:
+                    raise RuntimeError(
+                        f"one of the variables needed for gradient computation has been "
+                        f"modified by an inplace operation: [{t.dtype.name} tensor of shape "
+                        f"{list(t.shape)}] is at version {t._version[0]}; expected version "
+                        f"{version} instead (in CompiledFunctionBackward).")
+                a = t._data
+            named[r.name] = a
         for name, a in zip((f"ct_{n}" for n in exe.diff_outputs), cts):
             named[name] = a
         bg = exe.backward_graph
