@@ -1,6 +1,7 @@
 """Helpers shared by several test files (``from _helpers import ...``; tests/ is on the
 import path, as for ``_nn_parity``)."""
 import numpy as np
+import pytest
 
 import ember
 
@@ -50,3 +51,19 @@ def expit64(x):
     with np.errstate(over="ignore"):
         e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def private_cache(tmp_path_factory):
+    """Give a test module its own EMBER_CACHE_DIR (import it into the module: autouse)."""
+    import os
+    old = os.environ.get("EMBER_CACHE_DIR")
+    os.environ["EMBER_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    from ember.runtime import cache
+    cache._DEFAULT.clear()
+    yield
+    cache._DEFAULT.clear()
+    if old is None:
+        os.environ.pop("EMBER_CACHE_DIR", None)
+    else:
+        os.environ["EMBER_CACHE_DIR"] = old

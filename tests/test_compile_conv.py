@@ -16,18 +16,7 @@ import ember.nn as nn  # noqa: E402
 import ember.nn.functional as F  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory):
-    old = os.environ.get("EMBER_CACHE_DIR")
-    os.environ["EMBER_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    from ember.runtime import cache
-    cache._DEFAULT.clear()
-    yield
-    cache._DEFAULT.clear()
-    if old is None:
-        os.environ.pop("EMBER_CACHE_DIR", None)
-    else:
-        os.environ["EMBER_CACHE_DIR"] = old
+from _helpers import private_cache  # noqa: E402,F401  (autouse: a private EMBER_CACHE_DIR)
 
 
 def _compiled(fn):
