@@ -1,5 +1,6 @@
 """Split a joint forward+backward graph into a forward graph (original outputs plus the
 saved residuals) and a backward graph (residuals and cotangents in, gradients out).
+Elementwise values are rematerialised in the backward (see ``_REMAT``).
 
 Placement: the forward computes exactly what the primal outputs need; every other node
 the gradients need goes to the backward, even if it reads no cotangent (a value only the
@@ -18,6 +19,10 @@ from ..ir import INPUT, GraphBuilder
 from ..ir.printer import short_loc
 
 _REMAT = ("full", "iota", "constant", "reshape", "permute", "expand")
+# Elementwise values are recomputed in the backward from their operands rather than saved:
+# inside a fused kernel recomputing costs a few instructions per element, while saving
+# costs a store in the forward and a load in the backward (memory-bound work). The chain
+# stops at inputs, reductions and extern results (matmul/conv), which are saved.
 
 
 @dataclass
@@ -72,7 +77,7 @@ def partition(joint):
         changed = False
         for n in list(bwd):
             for i in n.inputs:
-                if i in fwd and i not in bwd and i.op in _REMAT:
+                if i in fwd and i not in bwd and (i.op in _REMAT or i.kind == "elementwise"):
                     bwd.add(i)
                     changed = True
     read = set(g.output(n) for n in joint.grad_outputs)
