@@ -16,6 +16,7 @@ from ember import nn
 from ember.nn import functional as F
 from ember.utils.data import DataLoader
 
+from classification import evaluate, train_epoch  # noqa: F401  (the shared loops)
 from synthetic import load_digits
 
 
@@ -29,31 +30,6 @@ class MLP(nn.Module):
     def forward(self, x):
         x = self.flatten(x)
         return self.fc2(F.relu(self.fc1(x)))
-
-
-def train_epoch(model, loader, loss_fn, optimizer):
-    model.train()
-    total, count = 0.0, 0
-    for x, y in loader:
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-        total += loss.item() * len(y)
-        count += len(y)
-    return total / count
-
-
-def evaluate(model, loader, loss_fn):
-    model.eval()
-    total, correct, count = 0.0, 0, 0
-    with torch.no_grad():
-        for x, y in loader:
-            logits = model(x)
-            total += loss_fn(logits, y).item() * len(y)
-            correct += (logits.argmax(dim=1) == y).sum().item()
-            count += len(y)
-    return total / count, correct / count
 
 
 def main(epochs=5, n_train=4096, n_test=1024, hidden=256, batch_size=64, lr=0.01,
