@@ -67,3 +67,16 @@ def private_cache(tmp_path_factory):
         os.environ.pop("EMBER_CACHE_DIR", None)
     else:
         os.environ["EMBER_CACHE_DIR"] = old
+
+
+def training_step(model, opt):
+    """The standard step: zero_grad, forward, cross-entropy, backward, optimizer step."""
+    import ember.nn.functional as F
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step

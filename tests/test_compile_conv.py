@@ -16,7 +16,7 @@ import ember.nn as nn  # noqa: E402
 import ember.nn.functional as F  # noqa: E402
 
 
-from _helpers import private_cache  # noqa: E402,F401  (autouse: a private EMBER_CACHE_DIR)
+from _helpers import private_cache, training_step  # noqa: E402,F401  (private_cache: autouse)
 
 
 def _compiled(fn):
@@ -273,21 +273,12 @@ def test_small_cnn_training_step_matches_eager_float64():
         m = _cnn(nn).double()
         return m, ember.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
 
-    def stepper(m, opt):
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(m(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step
-
     rng = np.random.default_rng(5)
     x = ember.tensor(rng.standard_normal((4, 1, 12, 12)))
     y = ember.tensor(rng.integers(0, 5, 4))
     me, oe = make()
     mc, oc = make()
-    se, sc = stepper(me, oe), ember.compile(stepper(mc, oc), backend="llvm")
+    se, sc = training_step(me, oe), ember.compile(training_step(mc, oc), backend="llvm")
     for i in range(4):
         le, lc = se(x, y), sc(x, y)
         np.testing.assert_allclose(lc.detach().numpy(), le.detach().numpy(), rtol=1e-10,

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from test_compile_fuzz import program  # noqa: E402
 
 
-from _helpers import private_cache  # noqa: E402,F401  (autouse: a private EMBER_CACHE_DIR)
+from _helpers import private_cache, training_step  # noqa: E402,F401  (private_cache: autouse)
 
 
 def _compiled(fn, backend="llvm"):
@@ -183,20 +183,11 @@ def test_compiled_training_step_matches_eager_float64():
         m = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 3)).double()
         return m, ember.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
 
-    def stepper(m, opt):
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(m(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step
-
     x = ember.randn(4, 5).double()
     y = ember.tensor(np.array([0, 2, 1, 2]))
     me, oe = make()
     mc, oc = make()
-    se, sc = stepper(me, oe), ember.compile(stepper(mc, oc), backend="llvm")
+    se, sc = training_step(me, oe), ember.compile(training_step(mc, oc), backend="llvm")
     for _ in range(5):
         le, lc = se(x, y), sc(x, y)
         np.testing.assert_allclose(lc.detach().numpy(), le.detach().numpy(), rtol=1e-10)

@@ -5,6 +5,8 @@ import pytest
 import ember
 from ember import nn, optim
 
+from _helpers import training_step
+
 
 def _mlp(dtype, seed=0):
     ember.manual_seed(seed)
@@ -18,24 +20,12 @@ def _cnn(dtype, seed=0):
                          nn.Flatten(), nn.Linear(6 * 2 * 2, 3)).to(dtype)
 
 
-def _step_fn(model, opt, sched=None):
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
-
-
 def _run_pair(make_model, make_opt, dtype, x, y, steps=20, sched=None):
     m_e, m_c = make_model(dtype), make_model(dtype)
     o_e, o_c = make_opt(m_e.parameters()), make_opt(m_c.parameters())
     s_e = sched(o_e) if sched else None
     s_c = sched(o_c) if sched else None
-    eager, compiled = _step_fn(m_e, o_e), ember.compile(_step_fn(m_c, o_c))
+    eager, compiled = training_step(m_e, o_e), ember.compile(training_step(m_c, o_c))
     losses = []
     for _ in range(steps):
         le, lc = eager(x, y), compiled(x, y)
@@ -103,7 +93,7 @@ def test_grad_none_versus_tensor_matches_eager():
     frozen = list(m.parameters())[0]
     frozen.requires_grad_(False)
     opt = optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.1)
-    step = ember.compile(_step_fn(m, opt))
+    step = ember.compile(training_step(m, opt))
     x, y = _data((4, 12), ember.float64)
     for _ in range(3):
         step(x, y)
@@ -116,7 +106,7 @@ def test_parameters_stay_the_same_objects_and_storage():
     opt = optim.SGD(m.parameters(), lr=0.1)
     before = [(p, p._data) for p in m.parameters()]
     sd_tensor = m.state_dict()["0.weight"]
-    step = ember.compile(_step_fn(m, opt))
+    step = ember.compile(training_step(m, opt))
     x, y = _data((4, 12), ember.float64)
     w0 = m[0].weight.detach().numpy().copy()
     for _ in range(3):

@@ -26,11 +26,12 @@ _grad_state = grad_mode.STATE
 BACKENDS = ("interp", "llvm")
 
 
-def _signature(leaves, in_tree):
-    return (pytree.structure_key(in_tree),
-            tuple((a._data.shape, a._data.strides, a.dtype, a.device, a._requires_grad)
-                  for a in leaves),
-            grad_mode.STATE.enabled)
+def _signature(leaves, structure):
+    """The cache key of a call: argument structure, per-tensor layout, grad mode."""
+    return (structure,
+            tuple([(a._data.shape, a._data.strides, a.dtype, a.device, a._requires_grad)
+                   for a in leaves]),
+            _grad_state.enabled)
 
 
 class _Entry:
@@ -77,13 +78,10 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         if not kwargs and all(type(a) is _Tensor for a in args):
             leaves = args                      # the common case: positional tensors only
-            sig = (("flat", len(args)),
-                   tuple([(a._data.shape, a._data.strides, a.dtype, a.device,
-                           a._requires_grad) for a in args]),
-                   _grad_state.enabled)
+            sig = _signature(args, ("flat", len(args)))
         else:
             leaves, in_tree = pytree.flatten((args, kwargs))
-            sig = _signature(leaves, in_tree)
+            sig = _signature(leaves, pytree.structure_key(in_tree))
         entry = self._cache.get(sig)
         if entry is not None:
             reason = entry.why_invalid()

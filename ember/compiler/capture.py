@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 
 from ..frontend.autograd import grad_mode
+from ..frontend.device import CPU
 from ..frontend.dispatch import record
 from ..frontend.tensor import Tensor
 from ..ir import GraphBuilder
@@ -59,7 +60,6 @@ class Program:
     user_outputs: list                 # output names of the returned tensors
     effects: list
     modules: list = field(default_factory=list)   # (module, training flag) seen while tracing
-    ran_backward: bool = False
     outputs_require_grad: list = field(default_factory=list)
 
 
@@ -68,10 +68,8 @@ class Tracer(Interpreter):
         self.builder = GraphBuilder(name)
         self.slots: dict[int, Slot] = {}
         self.order: list[Slot] = []
-        self.proxies: list[Tensor] = []
         self.created: list = []
         self.modules: dict[int, object] = {}
-        self.ran_backward = False
 
     # ------------------------------------------------------------ values
     def node_of(self, t):
@@ -107,7 +105,7 @@ class Tracer(Interpreter):
     def process(self, prim, args, attrs):
         nodes = [self.node_of(a) for a in args]
         node = self.builder.add(prim, nodes, attrs)
-        dev = args[0].device if args else _cpu()
+        dev = args[0].device if args else CPU
         t = self.wrap(node, dev)
         if grad_mode.STATE.enabled and prim.vjp is not None:
             for a in args:
@@ -123,10 +121,6 @@ class Tracer(Interpreter):
             self.node_of(t)   # make sure a concrete tensor is lifted before it changes
         t._data = value._data
 
-
-def _cpu():
-    from ..frontend.device import CPU
-    return CPU
 
 
 def _save_state(t):
@@ -148,7 +142,6 @@ def active_tracer():
 
 def trace(fn, args, kwargs, name):
     """Trace ``fn(*args, **kwargs)``; returns a Program (graph + calling convention)."""
-    from ..ops import dtypes as D  # noqa: F401
     tracer = Tracer(name)
     leaves, in_tree = pytree.flatten((args, kwargs))
     proxies = [tracer.wrap(tracer.builder.input(f"arg{i}", tuple(a.shape), a.dtype,
@@ -196,7 +189,7 @@ def trace(fn, args, kwargs, name):
     arg_specs = [(tuple(a.shape), a.dtype, bool(a._requires_grad)) for a in leaves]
     modules = [(m, m.training) for m in tracer.modules.values()]
     return Program(tracer.builder.build(), len(leaves), arg_specs, tracer.order, out_tree,
-                   user_outputs, effects, modules, tracer.ran_backward, out_rg)
+                   user_outputs, effects, modules, out_rg)
 
 
 def _collect_effects(tracer, proxies, arg_nodes):

@@ -15,15 +15,12 @@ import numpy as np
 
 from ..frontend.autograd import grad_mode
 from ..frontend.autograd.graph import Node
+from ..frontend.device import CPU
 from ..frontend.tensor import Tensor
 from ..ir import Graph
 from ..passes import autodiff, optimize, partition
 from . import backends, interp, pytree
 
-
-def _cpu():
-    from ..frontend.device import CPU
-    return CPU
 
 
 class Executable:
@@ -89,7 +86,7 @@ class Executable:
         arrays = [a._data for a in leaves] + [s.tensor._data for s in slots]
         outs = self.run_arrays(self.graph, arrays)
         idx = self.out_index
-        dev = leaves[0].device if leaves else _cpu()
+        dev = leaves[0].device if leaves else CPU
         results = [Tensor._wrap(outs[idx[n]], prog.graph.output(n).dtype, dev)
                    for n in prog.user_outputs]
         if self.partition is not None and grad_mode.STATE.enabled:
@@ -177,7 +174,7 @@ class CompiledFunctionBackward(Node):
         res = []
         for name, arr in zip(bg.output_names, grads):
             dt = bg.output(name).dtype
-            res.append(Tensor._wrap(arr, dt, _cpu()))
+            res.append(Tensor._wrap(arr, dt, CPU))
         order = {n: k for k, n in enumerate(bg.output_names)}
         return tuple(res[order[f"grad_{w}"]] for w in exe.wrt)
 

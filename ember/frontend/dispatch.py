@@ -157,10 +157,6 @@ set_base_interpreter(EAGER)
 
 # ------------------------------------------------------------------ operand coercion
 
-def is_tensor(x):
-    return isinstance(x, Tensor)
-
-
 def constant(value, shape, dtype, device=CPU):
     """A broadcast constant operand (never a graph input when tracing). Eagerly it is a
     read-only stride-0 view of one element, so it costs no memory at any shape."""

@@ -95,17 +95,8 @@ def inplace_apply(x, fn, op="in-place operation", others=(), grad_name=None):
     if current_interpreter() is not EAGER:   # tracing: a functional rebinding, no write
         return _inplace_traced(x, fn, op, others)
     _check_target(x, op)
-    recording = grad_mode.STATE.enabled and (
-        x._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
-        or (x._base is not None and x._base._requires_grad))
-    src = _snapshot(x) if recording else x
-    result = _conform(x, fn(src), op)
-    if recording and x._requires_grad and not result._requires_grad:
-        # the new value is constant but x stays part of the graph (zero gradient)
-        result = bind(P["where"], _true(x), result, src)
-    elif recording and result._requires_grad and result.grad_fn is None:
-        # x takes over result's history; a leaf (copy_ from a leaf) needs a node of its own
-        result = bind(P["cast"], result, dtype=result.dtype)
+    recording = _recording(x, others)
+    result = _new_value(x, _snapshot(x) if recording else x, fn, op, recording)
     _write(x, result._data)
     x._version[0] += 1
     if recording and result._requires_grad:
@@ -124,6 +115,26 @@ def inplace_apply(x, fn, op="in-place operation", others=(), grad_name=None):
             old._retained = None            # retain_grad follows x to its new value
             x.grad_fn._retained = weakref.ref(x)
     return x
+
+
+def _recording(x, others):
+    """Whether the update must be recorded for autograd."""
+    return grad_mode.STATE.enabled and (
+        x._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+        or (x._base is not None and x._base._requires_grad))
+
+
+def _new_value(x, src, fn, op, recording):
+    """``fn(src)`` conformed to x's shape and dtype, with the graph adjustments both the
+    eager and the traced update need."""
+    result = _conform(x, fn(src), op)
+    if recording and x._requires_grad and not result._requires_grad:
+        # the new value is constant but x stays part of the graph (zero gradient)
+        result = bind(P["where"], _true(x), result, src)
+    elif recording and result._requires_grad and result.grad_fn is None:
+        # x takes over result's history; a leaf (copy_ from a leaf) needs a node of its own
+        result = bind(P["cast"], result, dtype=result.dtype)
+    return result
 
 
 def track_view(view):
@@ -270,18 +281,11 @@ def _inplace_traced(x, fn, op, others):
     its base and the base's other views) are rebound to their new values. The autograd
     bookkeeping is the eager one, so a traced ``backward()`` sees PyTorch's semantics."""
     from ...compiler.capture import active_tracer
-    if x._requires_grad and x.grad_fn is None and grad_mode.STATE.enabled:
-        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
-                           f"in-place operation.")
+    _check_target(x, op)
     tracer = active_tracer()
-    recording = grad_mode.STATE.enabled and (
-        x._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
-        or (x._base is not None and x._base._requires_grad))
-    result = _conform(x, fn(x), op)
-    if recording and x._requires_grad and not result._requires_grad:
-        result = bind(P["where"], _true(x), result, x)
-    elif recording and result._requires_grad and result.grad_fn is None:
-        result = bind(P["cast"], result, dtype=result.dtype)
+    recording = _recording(x, others)
+    # graph values are immutable, so x itself is the "before" value: no snapshot needed
+    result = _new_value(x, x, fn, op, recording)
     base = x._base
     if base is None:
         tracer.rebind(x, result)
