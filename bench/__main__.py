@@ -2,7 +2,7 @@
 benchmarks and print their tables (all of them when no name is given).
 
 --quick, --only, --backend, --no-compile-time and --no-torch apply to the ``compiled``
-benchmark. EMBER_BENCH_THREADS (default 2) is the thread count of every system."""
+benchmark; ``profile`` (not run by default) times ember compiled kernel by kernel. EMBER_BENCH_THREADS (default 2) is the thread count of every system."""
 import argparse
 import os
 import sys
@@ -27,7 +27,7 @@ from .harness import reexec_without_openblas_overrides  # noqa: E402
 
 reexec_without_openblas_overrides()
 
-from . import compiled, dispatch, train_eager  # noqa: E402
+from . import compiled, dispatch, profile_steps, train_eager  # noqa: E402
 
 BENCHMARKS = {
     "dispatch": lambda a: dispatch.run(),
@@ -35,13 +35,16 @@ BENCHMARKS = {
     "compiled": lambda a: compiled.run(quick=a.quick, only=a.only, backend=a.backend,
                                        compile_time=not a.no_compile_time,
                                        with_torch=not a.no_torch),
+    # not part of the default run: a per-kernel profile of ember compiled
+    "profile": lambda a: profile_steps.run(quick=a.quick, only=a.only),
 }
+DEFAULT = ("dispatch", "train_eager", "compiled")
 
 
 def main(argv):
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     p.add_argument("names", nargs="*", metavar="name",
-                   help=f"benchmarks to run (default: all): {', '.join(BENCHMARKS)}")
+                   help=f"benchmarks to run (default: {', '.join(DEFAULT)}); also: profile")
     p.add_argument("--quick", action="store_true", help="compiled: smaller sizes")
     p.add_argument("--only", metavar="NAME",
                    help="compiled: comma-separated workloads or groups (a prefix is enough)")
@@ -52,7 +55,7 @@ def main(argv):
     p.add_argument("--no-torch", action="store_true",
                    help="compiled: leave PyTorch out even when it is installed")
     a = p.parse_args(argv)
-    names = a.names or list(BENCHMARKS)
+    names = a.names or list(DEFAULT)
     for n in names:
         if n not in BENCHMARKS:
             sys.exit(f"unknown benchmark {n!r}; choose from {', '.join(BENCHMARKS)}")

@@ -90,23 +90,23 @@ def k_softmax(r, c, name):
         S(1, (c, 1), K.op("exp", x - m) / s)))
 
 
-def k_layernorm(r=5, c=33, eps=1e-5):
+def k_layernorm(r=5, c=33, eps=1e-5, name="fused_layer_norm"):
     ps = (P("x", (r, c)), P("w", (c,)), P("b", (c,)), P("y", (r, c), role="out"))
     x = L(ps, 0, (c, 1))
     mean = K.AccRef("s", F) / float(c)
     var = K.AccRef("v", F) / float(c)
-    return K.Kernel("fused_layer_norm", ps, (r,), (c,), (
+    return K.Kernel(name, ps, (r,), (c,), (
         K.Reduce("s", "sum", x),
         K.Reduce("v", "sum", (x - mean) * (x - mean)),
         S(3, (c, 1), (x - mean) * K.op("rsqrt", var + eps) * L(ps, 1, (0, 1)) + L(ps, 2, (0, 1)))))
 
 
-def k_logsoftmax_nll(r=6, c=11):
+def k_logsoftmax_nll(r=6, c=11, name="fused_log_softmax_nll"):
     ps = (P("x", (r, c)), P("t", (r,), "int64"), P("loss", (r,), role="out"))
     x = L(ps, 0, (c, 1))
     m, s, picked = K.AccRef("m", F), K.AccRef("s", F), K.AccRef("picked", F)
     hit = K.op("eq", K.IndexVar(1), L(ps, 1, (1, 0)))
-    return K.Kernel("fused_log_softmax_nll", ps, (r,), (c,), (
+    return K.Kernel(name, ps, (r,), (c,), (
         K.Reduce("m", "max", x),
         K.Reduce("s", "sum", K.op("exp", x - m)),
         K.Reduce("picked", "sum", K.op("where", hit, x, 0.0)),
@@ -206,6 +206,10 @@ def k_pow(n=40):
 
 KERNELS = ([k_chain(), k_bcast_perm(), k_sizes(), k_empty(), k_flip(), k_softmax(6, 37, "fused_softmax"),
             k_softmax(3, 3000, "fused_softmax_long"), k_layernorm(), k_logsoftmax_nll(),
+            # rows shorter than a vector: walked tile-of-rows-wise (render._narrow_mode)
+            k_softmax(203, 10, "fused_softmax_narrow"), k_softmax(40, 1, "fused_softmax_1"),
+            k_layernorm(77, 7, name="fused_layer_norm_narrow"),
+            k_logsoftmax_nll(300, 10, "fused_log_softmax_nll_narrow"),
             k_long_sum(), k_columns(), k_int_ops(), k_int_ops(dt="int64"), k_int_ops(dt="uint8"),
             k_float_divmod(), k_casts(), k_half(), k_f64(), k_pow()] + k_reductions())
 
@@ -282,35 +286,51 @@ def test_zero_size_iteration_and_empty_reductions(prog):
 
 
 @pytest.mark.parametrize("name,shape", [("fused_softmax", (6, 37)),
-                                        ("fused_softmax_long", (3, 3000))])
+                                        ("fused_softmax_long", (3, 3000)),
+                                        ("fused_softmax_narrow", (203, 10)),
+                                        ("fused_softmax_1", (40, 1))])
 def test_softmax_row_local(prog, rng, name, shape):
     x = (rng.standard_normal(shape) * 5).astype(np.float32)
-    x[0, :3] = [80, -80, 30]
+    x.flat[:3] = [80, -80, 30]
     (y,) = run(prog, name, x)
     xd = x.astype(np.float64)
     e = np.exp(xd - xd.max(1, keepdims=True))
     np.testing.assert_allclose(y, e / e.sum(1, keepdims=True), rtol=3e-6, atol=1e-9)
 
 
-def test_layer_norm_row_local(prog, rng):
-    x = (rng.standard_normal((5, 33)) * 3 + 10).astype(np.float32)
-    w = rng.standard_normal(33).astype(np.float32)
-    b = rng.standard_normal(33).astype(np.float32)
-    (y,) = run(prog, "fused_layer_norm", x, w, b)
+@pytest.mark.parametrize("name,shape", [("fused_layer_norm", (5, 33)),
+                                        ("fused_layer_norm_narrow", (77, 7))])
+def test_layer_norm_row_local(prog, rng, name, shape):
+    x = (rng.standard_normal(shape) * 3 + 10).astype(np.float32)
+    w = rng.standard_normal(shape[1]).astype(np.float32)
+    b = rng.standard_normal(shape[1]).astype(np.float32)
+    (y,) = run(prog, name, x, w, b)
     xd = x.astype(np.float64)
     mu = xd.mean(1, keepdims=True)
     ref = (xd - mu) / np.sqrt(((xd - mu) ** 2).mean(1, keepdims=True) + 1e-5) * w + b
     np.testing.assert_allclose(y, ref, rtol=1e-5, atol=2e-5)
 
 
-def test_log_softmax_nll_one_kernel(prog, rng):
-    x = (rng.standard_normal((6, 11)) * 4).astype(np.float32)
-    t = rng.integers(0, 11, 6).astype(np.int64)
-    (loss,) = run(prog, "fused_log_softmax_nll", x, t)
+@pytest.mark.parametrize("name,shape", [("fused_log_softmax_nll", (6, 11)),
+                                        ("fused_log_softmax_nll_narrow", (300, 10))])
+def test_log_softmax_nll_one_kernel(prog, rng, name, shape):
+    r, c = shape
+    x = (rng.standard_normal(shape) * 4).astype(np.float32)
+    x[1, 3] = 85.0                          # exp overflows without the max shift
+    t = rng.integers(0, c, r).astype(np.int64)
+    (loss,) = run(prog, name, x, t)
     xd = x.astype(np.float64)
     m = xd.max(1, keepdims=True)
     lsm = xd - m - np.log(np.exp(xd - m).sum(1, keepdims=True))
-    np.testing.assert_allclose(loss, -lsm[np.arange(6), t], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(loss, -lsm[np.arange(r), t], rtol=1e-5, atol=1e-6)
+
+
+def test_narrow_rows_take_the_row_tile_path():
+    from ember.compiler.codegen.llvm.render import _narrow_mode
+    assert _narrow_mode(k_softmax(203, 10, "n")) and "ctile" in build_ir([k_softmax(203, 10, "n")])
+    assert not _narrow_mode(k_softmax(6, 37, "w"))        # a row fills a vector: row-wise
+    assert not _narrow_mode(k_softmax(6, 10, "s"))        # too few rows to fill a tile
+    assert not _narrow_mode(k_reductions()[1])            # argmax/prod keep the row walk
 
 
 def test_reductions_strided_and_row_stats(prog, rng):

@@ -642,6 +642,7 @@ class Entry:
     name: str
     buffers: tuple          # Params describing the buffer table
     calls: tuple            # ((callee name, (buffer index, ...)), ...)
+    serial: bool | None = None   # kernels on the calling thread; None: when a gemm is called
 
     def signature(self):
         return {"name": self.name, "kind": "entry",

@@ -206,15 +206,6 @@ def _blas_prefers_transposed(mm):
         mm.m * mm.n <= 1 << 18
 
 
-def _blas_indifferent(mm):
-    """Whether OpenBLAS runs the transposed product about as fast. Measured for Linear's
-    weight gradient on 2 threads: with k (the batch) <= max(m, n) both orientations cost
-    the same (batch 32: 36 vs 39 us, 128: 115 vs 119 us), but with a long k (batch 2048)
-    they cost the same only on an idle machine: with another process on one core the
-    transposed one took 28 vs 6.6 ms (784x256) and 3.5 vs 0.18 ms (256x10), medians."""
-    return mm.k <= max(mm.m, mm.n)
-
-
 def transpose_results(steps, keep):
     """Store a 2-D gemm's result transposed (C^T = B^T A^T: swapped operands and flags,
     free for BLAS) when every reader is a kernel that then reads it with unit stride more
@@ -252,7 +243,10 @@ def transpose_results(steps, keep):
                 new[j] = _store_major(new[j], t.keys.index(c))
             gain += g if j in readers else 0
         else:
-            if not (gain > 0 and _blas_indifferent(mm)) and not _blas_prefers_transposed(mm):
+            # OpenBLAS runs either orientation about as fast (Linear's weight gradient, 2
+            # threads, idle machine: batch 32 36 vs 39 us, 2048 1.81 vs 1.84 ms), and the
+            # strided reader costs more (batch 2048 SGD update: 186 vs 78 us per step)
+            if gain <= 0 and not _blas_prefers_transposed(mm):
                 continue
             cp = mm.params[mm.c.param]
             params = list(mm.params)

@@ -19,6 +19,11 @@ next call would overwrite a tensor the caller still holds. Large outputs come fr
 size-bucketed pool (``buffers.OutputPool``) that gets an array back once nothing but the
 pool references it, which saves the page faults of a fresh large allocation.
 
+Profiling: with ``EMBER_PROFILE=1`` in the environment when a program is built, the
+llvm backend gives every kernel its own native entry point and the runner records each
+step's wall time per call in ``step_times`` ({step name: [seconds, ...]}); every such
+runner is listed in ``PROFILED``. ``python -m bench profile NAME`` prints the table.
+
 Concurrency: an arena (with its pointer table) is taken from a free list for the duration
 of a call, so two threads calling one program at once each get their own; native calls
 release the GIL.
@@ -27,12 +32,14 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import time
 
 import numpy as np
 
 from . import buffers
 
 _ENTRY = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+PROFILED = []     # runners built with step names (EMBER_PROFILE=1), in creation order
 
 
 class _Arena:
@@ -58,8 +65,14 @@ class _Arena:
 
 
 class GraphRunner:
-    def __init__(self, slots, steps, results, updates=None, keepalive=None, name="graph"):
+    def __init__(self, slots, steps, results, updates=None, keepalive=None, name="graph",
+                 step_names=None):
         self.slots = list(slots)
+        self.step_names = list(step_names) if step_names is not None else None
+        self.step_times = None
+        if self.step_names is not None:
+            self.step_times = {n: [] for n in self.step_names}
+            PROFILED.append(self)
         self.steps = [(k, _ENTRY(v) if k == "native" else v) for k, v in steps]
         self.results = list(results)
         self.arena_bytes = max([extra + int(np.prod(shape, dtype=np.int64)) * dt.itemsize
@@ -134,6 +147,13 @@ class GraphRunner:
                              for j in others)
             ar.inplace_ok[k] = ok
 
+    def _run_timed(self, table, views):
+        clock = time.perf_counter
+        for (kind, fn), name in zip(self.steps, self.step_names):
+            t0 = clock()
+            fn(table) if kind == "native" else fn(views)
+            self.step_times[name].append(clock() - t0)
+
     def _run(self, ar, arrays):
         table, views, last = ar.table, ar.views, ar.last_inputs
         changed = []
@@ -174,11 +194,14 @@ class GraphRunner:
                 table[i] = ranges[slot_of[pos]][0]
             else:
                 views[i], table[i] = self._pooled_or_empty(shape, dt)
-        for kind, fn in self.steps:
-            if kind == "native":
-                fn(table)
-            else:
-                fn(views)
+        if self.step_times is None:
+            for kind, fn in self.steps:
+                if kind == "native":
+                    fn(table)
+                else:
+                    fn(views)
+        else:
+            self._run_timed(table, views)
         res = []
         seen = set()
         for kind, v in self.results:

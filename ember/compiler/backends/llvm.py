@@ -66,9 +66,20 @@ class LLVMBackend:
                      if cls == "const" else plan.offsets.get(n) if cls == "temp" else
                      graph.inputs.index(plan.inplace[n]) if n in plan.inplace else None)
             slots.append((cls, shape, np.dtype(dt), extra))
-        kernels, entries, steps = [], [], []
+        kernels, entries, steps, names = [], [], [], []
         ename = f"{_ident(graph.name)}_entry"
-        for seg in native_groups(plan):
+        profiling = _profiling()
+        segs = native_groups(plan)
+        if profiling:     # one entry per kernel, each timed on its own, run as it would be
+            segs = [([s], any(t.kind == "matmul" for t in seg)) if isinstance(seg, list)
+                    else (seg, None) for seg in segs for s in
+                    (seg if isinstance(seg, list) else [seg])]
+        else:
+            segs = [(seg, None) for seg in segs]
+        for seg, serial in segs:
+            names.append(seg[0].name if isinstance(seg, list) and len(seg) == 1
+                         else f"{len(seg)} kernels" if isinstance(seg, list)
+                         else f"{seg.name} (interp)")
             if isinstance(seg, list):
                 calls = []
                 for s in seg:
@@ -76,7 +87,7 @@ class LLVMBackend:
                     calls.append((s.name, tuple(index[k] for k in s.keys)))
                 e = K.Entry(f"{ename}{len(entries)}", tuple(_param(n, plan, i)
                                                              for i, n in enumerate(plan.order)),
-                            tuple(calls))
+                            tuple(calls), serial)
                 entries.append(e)
                 steps.append(("native", e.name))
             else:
@@ -105,7 +116,8 @@ class LLVMBackend:
                                 .reshape(v.shape)))
             else:
                 results.append(("buf", index[v]))
-        runner = GraphRunner(slots, steps, results, keepalive=lib, name=graph.name)
+        runner = GraphRunner(slots, steps, results, keepalive=lib, name=graph.name,
+                             step_names=names if profiling else None)
         runner.plan = plan
         runner.cache_hit = hit
         runner.timings = {"lower": t1 - t0, "codegen": t3 - t2}
@@ -122,7 +134,8 @@ class LLVMBackend:
         ckey = None
         if key is not None:
             ckey = _cache.cache_key(key, _options_dict(), {"backend": "llvm-cpu",
-                                                          "compiler": _compiler_fingerprint()})
+                                                          "compiler": _compiler_fingerprint(),
+                                                          "split_entries": _profiling()})
             art = cache.get(ckey)
             if art is not None and art.header.get("kernels") == sigs:
                 return art.load(), True
@@ -160,6 +173,11 @@ def _compiler_fingerprint():
                         h.update(f.encode() + fh.read())
         _FP.append(h.hexdigest()[:16])
     return _FP[0]
+
+
+def _profiling():
+    import os
+    return os.environ.get("EMBER_PROFILE") == "1"
 
 
 def _dump_on():

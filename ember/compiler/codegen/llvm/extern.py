@@ -138,7 +138,8 @@ def render_entry(module, entry):
     # spin after each gemm, and a libgomp region started then waits for a core they hold
     # (MLP step, batch 32, 2 threads: 650 us with parallel kernels, 160 us without; batch
     # 2048: 4.9 vs 4.4 ms). The gemms themselves stay multi-threaded in OpenBLAS.
-    serial = any(_is_gemm(module, callee) for callee, _ in entry.calls)
+    serial = entry.serial if entry.serial is not None else \
+        any(_is_gemm(module, callee) for callee, _ in entry.calls)
     for callee, idx in entry.calls:
         for slot, j in enumerate(idx):
             b.store(bufs[j], b.gep(argv, [_i64(slot)], inbounds=True, source_etype=PTR))
