@@ -240,7 +240,8 @@ def lower_reduction(name, nodes, outputs, buffers, F, A):
             b.acc[n] = K.AccRef(rname, red.dtype)
         elif n.op == "gather" and _row_pick(n, F, A):
             # one element per row (the NLL's target logit): a sum over the row of
-            # where(i == index, x, 0); an out-of-range index picks 0 instead of raising
+            # where(i == index, x, 0), plus a per-row out-of-range flag the runtime
+            # checks right after this kernel (an IndexError, never a silent 0)
             x, idx = n.inputs
             dt = dtype_name(n)
             rm = _row_map(idx.shape, F, A, order)
@@ -254,6 +255,8 @@ def lower_reduction(name, nodes, outputs, buffers, F, A):
             body.append(red)
             b.reduces.append(red)
             b.acc[n] = K.AccRef(rname, red.dtype)
+            ck = index_check(n, idx.shape, F[A[0]])
+            body.append(K.Store(_store_access(b, ck, rm), _out_of_range(iv, F[A[0]])))
         if n in outputs and n not in emitted:
             emitted.add(n)
             m = full if tuple(n.shape) == F else _row_map(n.shape, F, A, order)
@@ -266,22 +269,26 @@ def lower_reduction(name, nodes, outputs, buffers, F, A):
 
 def lower_scatter(name, node, buffers):
     """``scatter``/``scatter_add`` whose index has extent 1 along the axis and the output's
-    extent elsewhere (the NLL backward's one-hot): a pointwise kernel over the output,
-    ``where(i_axis == index, src, x)`` (or ``x + where(.., src, 0)``). Other index shapes
-    run as interp groups. An out-of-range index writes nothing instead of raising."""
+    extent elsewhere (the NLL backward's one-hot): a kernel over the output with the axis
+    innermost, ``where(i_axis == index, src, x)`` (or ``x + where(.., src, 0)``), plus a
+    per-row out-of-range flag (``index_check``). Other index shapes run as interp groups."""
     x, idx, src = node.inputs
-    ax = node.attrs["axis"]
+    ax = node.attrs["axis"] % max(1, len(node.shape))
     shape = tuple(node.shape)
     if not shape or idx.shape[ax] != 1 or any(
             a != b for d, (a, b) in enumerate(zip(idx.shape, shape)) if d != ax):
         raise Unsupported(f"{node.op} with index {idx.shape} into {shape} along axis {ax} "
                           f"(only one index per row is lowered)")
     b = _Builder(name, set(), buffers)
-    m = IndexMap.identity(shape)
+    order = tuple(d for d in range(len(shape)) if d != ax) + (ax,)
+    m = IndexMap.identity(shape, order)
     rows = tuple((0,) * len(shape) if d == ax else r for d, r in enumerate(m.rows))
     sm = IndexMap(tuple(idx.shape), rows, (0,) * len(shape), m.space)
     dt = dtype_name(node)
-    hit = K.Op("eq", (K.IndexVar(ax), b.value(idx, sm)), "bool")
+    iv = b.value(idx, sm)
+    if iv.dtype != "int64":
+        iv = K.Op("cast", (iv,), "int64")
+    hit = K.Op("eq", (K.IndexVar(len(shape) - 1), iv), "bool")
     if node.op == "scatter":
         v = K.Op("where", (hit, b.value(src, sm), b.value(x, m)), dt)
     else:
@@ -289,8 +296,28 @@ def lower_scatter(name, node, buffers):
             raise Unsupported("scatter_add of bool")
         v = K.Op("add", (b.value(x, m), K.Op("where", (hit, b.value(src, sm), K.Const(
             _scalar(0, dt), dt)), dt)), dt)
-    body = [K.Store(_store_access(b, node, m), v)]
-    return _finish(name, b, m.space, (), body)
+    ck = index_check(node, idx.shape, shape[ax])
+    body = [K.Store(_store_access(b, node, m), v),
+            K.Store(_store_access(b, ck, sm), _out_of_range(iv, shape[ax]))]
+    return _finish(name, b, m.space[:-1], m.space[-1:], body)
+
+
+def index_check(node, shape, size):
+    """The buffer key of ``node``'s per-row "index out of range" flags (bool, ``shape``):
+    the plan gives it to the runtime, which raises IndexError with ``meta["index_check"]``
+    when any flag is set, before any later kernel runs (nothing is updated in place with
+    a value computed from a bad index)."""
+    from ..ir.graph import Node
+    from ..ops import dtypes
+    where = f" (traced at {node.loc})" if node.loc else ""
+    msg = f"{node.op}: index out of range for a dim of size {size} in compiled code{where}"
+    return Node(f"{node.id}_index_check", "scratch", (), {}, tuple(shape) or (1,),
+                dtypes.bool_, node.device, meta={"index_check": msg})
+
+
+def _out_of_range(iv, size):
+    return K.Op("or", (K.Op("lt", (iv, K.Const(0, "int64")), "bool"),
+                       K.Op("ge", (iv, K.Const(int(size), "int64")), "bool")), "bool")
 
 
 def _row_pick(n, F, A):
@@ -349,5 +376,5 @@ def reduction_shape(nodes):
     return None
 
 
-__all__ = ["Unsupported", "lower_pointwise", "lower_reduction", "lower_scatter",
+__all__ = ["Unsupported", "index_check", "lower_pointwise", "lower_reduction", "lower_scatter",
            "split_post", "reduction_shape", "dtype_name"]

@@ -21,7 +21,7 @@ from ...runtime import cache as _cache
 from ...runtime.program import GraphRunner
 from ...ir import CONSTANT, INPUT
 from .. import kernel_ir as K
-from .plan import build_plan, describe, native_groups
+from .plan import build_plan, describe, index_checks, native_groups
 
 _OPTIONS = []
 
@@ -90,6 +90,9 @@ class LLVMBackend:
                             tuple(calls), serial)
                 entries.append(e)
                 steps.append(("native", e.name))
+                for key, msg in index_checks(seg[-1]):
+                    names.append(f"{seg[-1].name} index check")
+                    steps.append(("py", _index_check_step(index[key], msg)))
             else:
                 steps.append(("py", _interp_step(seg, index)))
         for s in plan.steps:
@@ -203,6 +206,13 @@ def _param(n, plan, i):
     cls = plan.buffers[n][0]
     return K.Param(f"b{i}", n.dtype.name, tuple(plan.buffers[n][1]) or (1,),
                    "in" if cls in ("input", "const") else "inout")
+
+
+def _index_check_step(slot, message):
+    def check(views):
+        if views[slot].any():
+            raise IndexError(message)
+    return check
 
 
 def _interp_step(step, index):

@@ -388,8 +388,18 @@ def _buffers(plan):
     plan.arena_bytes = peak
 
 
+def index_checks(step):
+    """[(buffer key, message)]: the out-of-range flags ``step`` writes (lower.index_check);
+    the runtime raises when one is set, right after the step."""
+    if step.kind == "interp":
+        return []
+    return [(k, k.meta["index_check"]) for k in step.writes()
+            if k.op == "scratch" and k.meta and "index_check" in k.meta]
+
+
 def native_groups(plan):
-    """Consecutive native steps, as lists (one native entry point each)."""
+    """Consecutive native steps, as lists (one native entry point each). A step with
+    index checks ends its list: the check runs (in Python) before the next kernel."""
     segs, cur = [], []
     for s in plan.steps:
         if s.kind == "interp":
@@ -399,6 +409,9 @@ def native_groups(plan):
             segs.append(s)
         else:
             cur.append(s)
+            if index_checks(s):
+                segs.append(cur)
+                cur = []
     if cur:
         segs.append(cur)
     return segs
