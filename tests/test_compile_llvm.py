@@ -115,6 +115,21 @@ def test_linear_transpose_is_a_blas_flag_and_outputs_are_fresh():
     assert not np.shares_memory(y1.numpy(), y2.numpy())
 
 
+@ember.no_grad()
+def test_bias_add_fused_with_its_consumer_is_not_prefilled():
+    # relu(x @ W.T + b): the add belongs to the relu's kernel, so no pre-fill pass
+    lin = nn.Linear(6, 40)
+    x = ember.randn(50, 6)
+    c = _compiled(lambda a: F.relu(lin(a)))
+    got = c(x)
+    ref = np.maximum(x.numpy().astype(np.float64) @ lin.weight.detach().numpy().T.astype(
+        np.float64) + lin.bias.detach().numpy(), 0)
+    np.testing.assert_allclose(got.numpy(), ref, rtol=1e-5, atol=1e-6)
+    steps = _runner(c).plan.steps
+    assert [s.kind for s in steps] == ["matmul", "kernel"]
+    assert steps[0].kernel.beta == 0.0
+
+
 def test_large_outputs_come_from_a_recycled_pool():
     c = _compiled(lambda a: a * 2.0)
     x = ember.randn(256, 512)
