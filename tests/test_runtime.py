@@ -410,6 +410,32 @@ def test_entry_arity_and_dtype_are_checked():
     bad = K.Entry("e", parts[-1].buffers, (("nope", (0,)),))
     with pytest.raises(K.KernelIRError, match="no kernel named 'nope'"):
         JitProgram(parts[:-1] + [bad])
+    bad = K.Entry("e", parts[-1].buffers, (("relu_inplace", (5,)),), checks=((1, 5, 1),))
+    with pytest.raises(K.KernelIRError, match="not bool"):
+        JitProgram(parts[:-1] + [bad])
+
+
+def test_entry_check_returns_its_code_before_the_next_call():
+    import ctypes
+    n = 37
+    ps = (K.Param("x", "float32", (n,)), K.Param("flag", "bool", (n,), "out"))
+    flag = K.Kernel("flag_negatives", ps, (n,), (), (K.Store(K.Access(1, (1,)), K.op(
+        "lt", K.Load(K.Access(0, (1,)), "float32"), 0.0)),))
+    qs = (K.Param("y", "float32", (n,), "out"),)
+    ones = K.Kernel("ones", qs, (n,), (), (K.Store(K.Access(0, (1,)), K.Const(1.0, "float32")),))
+    bufs = (K.Param("b0", "float32", (n,)), K.Param("b1", "bool", (n,), "inout"),
+            K.Param("b2", "float32", (n,), "inout"))
+    entry = K.Entry("checked", bufs, (("flag_negatives", (0, 1)), ("ones", (2,))),
+                    checks=((1, 1, 7),))
+    prog = JitProgram([flag, ones, entry], num_threads=1)
+    run = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p)(prog.lib.function("checked"))
+    x = np.abs(np.random.default_rng(0).standard_normal(n)).astype(np.float32)
+    f, y = np.zeros(n, np.bool_), np.zeros(n, np.float32)
+    table = (ctypes.c_void_p * 3)(x.ctypes.data, f.ctypes.data, y.ctypes.data)
+    assert run(table) == 0 and (y == 1).all()
+    x[n - 1] = -1.0
+    y[:] = 0
+    assert run(table) == 7 and f[n - 1] and (y == 0).all()   # "ones" never ran
 
 
 def test_two_loaded_artifacts_stay_distinct():

@@ -636,13 +636,17 @@ def verify_matmul(mm: Matmul) -> Matmul:
 @dataclass(frozen=True)
 class Entry:
     """One native entry point running several kernels/externs in order:
-    ``void name(void **buffers)``; call i runs ``calls[i][0]`` with the buffers at the
-    indices ``calls[i][1]`` as its params. A compiled graph becomes one call from Python
+    ``int32 name(void **buffers)``; call i runs ``calls[i][0]`` with the buffers at the
+    indices ``calls[i][1]`` as its params; a failed check returns its code (> 0) before
+    the next call, otherwise the entry returns 0. A compiled graph becomes one call from Python
     (pointers bound once); kernels stay separate noinline functions (compile time)."""
     name: str
     buffers: tuple          # Params describing the buffer table
     calls: tuple            # ((callee name, (buffer index, ...)), ...)
     serial: bool | None = None   # kernels on the calling thread; None: when a gemm is called
+    # ((calls done, bool buffer index, code), ...): after that many calls, if any element
+    # of the buffer is set, return ``code`` (> 0) at once; the entry returns 0 otherwise
+    checks: tuple = ()
 
     def signature(self):
         return {"name": self.name, "kind": "entry",
@@ -670,4 +674,9 @@ def verify_entry(e: Entry, callees: dict) -> Entry:
             if p.role != "in":
                 if buf.role == "in":
                     err(f"call {i} ({callee}) writes input buffer {buf.name!r}")
+    for after, j, code in e.checks:
+        if not 0 <= after <= len(e.calls) or not 0 <= j < len(e.buffers) or code <= 0:
+            err(f"check ({after}, {j}, {code}) out of range")
+        if e.buffers[j].dtype != "bool":
+            err(f"check reads {e.buffers[j].dtype} buffer {e.buffers[j].name!r}, not bool")
     return e

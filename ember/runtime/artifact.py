@@ -28,7 +28,8 @@ import struct
 from . import native
 
 MAGIC = b"EMBERART"
-FORMAT_VERSION = 1
+# 2: entry points return int32 (0, or the code of a failed index check)
+FORMAT_VERSION = 2
 _HEAD = struct.Struct("<8sIIQ")
 
 

@@ -7,8 +7,9 @@
   or the position of the input it updates in place: then it is written straight into
   that input's storage when the caller's array is contiguous and writeable, and the
   returned array IS that input array) or ``temp`` (extra: byte offset in the arena);
-* ``steps``: ``("native", address)`` (``void f(void **table)``, a native entry point that
-  runs consecutive kernels on the whole buffer table) or ``("py", fn)`` with
+* ``steps``: ``("native", address)`` (``int32 f(void **table)``, a native entry point that
+  runs consecutive kernels on the whole buffer table and returns 0, or the code of a
+  failed index check: ``errors`` maps it to the IndexError message) or ``("py", fn)`` with
   ``fn(arrays)`` reading and writing numpy views of the table (an interp group);
 * ``results``: per graph output, ``("buf", slot)``, ``("input", position)`` or
   ``("const", array)``.
@@ -38,7 +39,7 @@ import numpy as np
 
 from . import buffers
 
-_ENTRY = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+_ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p)
 PROFILED = []     # runners built with step names (EMBER_PROFILE=1), in creation order
 
 
@@ -66,8 +67,9 @@ class _Arena:
 
 class GraphRunner:
     def __init__(self, slots, steps, results, updates=None, keepalive=None, name="graph",
-                 step_names=None):
+                 step_names=None, errors=None):
         self.slots = list(slots)
+        self.errors = dict(errors or {})
         self.step_names = list(step_names) if step_names is not None else None
         self.step_times = None
         if self.step_names is not None:
@@ -147,12 +149,20 @@ class GraphRunner:
                              for j in others)
             ar.inplace_ok[k] = ok
 
+    def _fail(self, code):
+        """A native entry returned ``code``: an index check found an out-of-range index
+        (the entry stopped right after the kernel that checked it)."""
+        raise IndexError(self.errors.get(code, f"compiled {self.name}: native check {code} "
+                                               f"failed"))
+
     def _run_timed(self, table, views):
         clock = time.perf_counter
         for (kind, fn), name in zip(self.steps, self.step_names):
             t0 = clock()
-            fn(table) if kind == "native" else fn(views)
+            rc = fn(table) if kind == "native" else fn(views)
             self.step_times[name].append(clock() - t0)
+            if kind == "native" and rc:
+                self._fail(rc)
 
     def _run(self, ar, arrays):
         table, views, last = ar.table, ar.views, ar.last_inputs
@@ -197,7 +207,9 @@ class GraphRunner:
         if self.step_times is None:
             for kind, fn in self.steps:
                 if kind == "native":
-                    fn(table)
+                    rc = fn(table)
+                    if rc:
+                        self._fail(rc)
                 else:
                     fn(views)
         else:

@@ -67,6 +67,7 @@ class LLVMBackend:
                      graph.inputs.index(plan.inplace[n]) if n in plan.inplace else None)
             slots.append((cls, shape, np.dtype(dt), extra))
         kernels, entries, steps, names = [], [], [], []
+        errors = {}        # code an entry returns -> IndexError message (index checks)
         ename = f"{_ident(graph.name)}_entry"
         profiling = _profiling()
         segs = native_groups(plan)
@@ -81,18 +82,18 @@ class LLVMBackend:
                          else f"{len(seg)} kernels" if isinstance(seg, list)
                          else f"{seg.name} (interp)")
             if isinstance(seg, list):
-                calls = []
+                calls, checks = [], []
                 for s in seg:
                     kernels.append(s.kernel)
                     calls.append((s.name, tuple(index[k] for k in s.keys)))
+                    for key, msg in index_checks(s):
+                        errors[len(errors) + 1] = msg
+                        checks.append((len(calls), index[key], len(errors)))
                 e = K.Entry(f"{ename}{len(entries)}", tuple(_param(n, plan, i)
                                                              for i, n in enumerate(plan.order)),
-                            tuple(calls), serial)
+                            tuple(calls), serial, tuple(checks))
                 entries.append(e)
                 steps.append(("native", e.name))
-                for key, msg in index_checks(seg[-1]):
-                    names.append(f"{seg[-1].name} index check")
-                    steps.append(("py", _index_check_step(index[key], msg)))
             else:
                 steps.append(("py", _interp_step(seg, index)))
         for s in plan.steps:
@@ -120,7 +121,7 @@ class LLVMBackend:
             else:
                 results.append(("buf", index[v]))
         runner = GraphRunner(slots, steps, results, keepalive=lib, name=graph.name,
-                             step_names=names if profiling else None)
+                             step_names=names if profiling else None, errors=errors)
         runner.plan = plan
         runner.cache_hit = hit
         runner.timings = {"lower": t1 - t0, "codegen": t3 - t2}
@@ -206,13 +207,6 @@ def _param(n, plan, i):
     cls = plan.buffers[n][0]
     return K.Param(f"b{i}", n.dtype.name, tuple(plan.buffers[n][1]) or (1,),
                    "in" if cls in ("input", "const") else "inout")
-
-
-def _index_check_step(slot, message):
-    def check(views):
-        if views[slot].any():
-            raise IndexError(message)
-    return check
 
 
 def _interp_step(step, index):

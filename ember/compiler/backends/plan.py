@@ -397,7 +397,8 @@ def _buffers(plan):
 
 def index_checks(step):
     """[(buffer key, message)]: the out-of-range flags ``step`` writes (lower.index_check);
-    the runtime raises when one is set, right after the step."""
+    the native entry returns a code right after the step when one is set, and the runtime
+    raises with the message."""
     if step.kind == "interp":
         return []
     return [(k, k.meta["index_check"]) for k in step.writes()
@@ -405,8 +406,7 @@ def index_checks(step):
 
 
 def native_groups(plan):
-    """Consecutive native steps, as lists (one native entry point each). A step with
-    index checks ends its list: the check runs (in Python) before the next kernel."""
+    """Consecutive native steps, as lists (one native entry point each)."""
     segs, cur = [], []
     for s in plan.steps:
         if s.kind == "interp":
@@ -416,9 +416,6 @@ def native_groups(plan):
             segs.append(s)
         else:
             cur.append(s)
-            if index_checks(s):
-                segs.append(cur)
-                cur = []
     if cur:
         segs.append(cur)
     return segs

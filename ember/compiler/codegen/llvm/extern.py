@@ -161,9 +161,10 @@ def _is_gemm(module, name):
 
 
 def render_entry(module, entry):
-    """``void name(void **buffers)``: one stack array of pointers per call, filled from the
-    buffer table, then the callee (kernels are noinline: inlining only costs compile time)."""
-    fn = ir.Function(module, ir.FunctionType(VOID, [PTR]), entry.name)
+    """``int32 name(void **buffers)``: one stack array of pointers per call, filled from the
+    buffer table, then the callee (kernels are noinline: inlining only costs compile time);
+    after a call that writes index-check flags, any set flag returns its code at once."""
+    fn = ir.Function(module, ir.FunctionType(I32, [PTR]), entry.name)
     fn.attributes.add("nounwind")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     table = fn.args[0]
@@ -177,10 +178,32 @@ def render_entry(module, entry):
     # 2048: 4.9 vs 4.4 ms). The gemms themselves stay multi-threaded in OpenBLAS.
     serial = entry.serial if entry.serial is not None else \
         any(_is_gemm(module, callee) for callee, _ in entry.calls)
-    for callee, idx in entry.calls:
+    checks = {}
+    for after, j, code in entry.checks:
+        checks.setdefault(after, []).append((j, code))
+    for n, (callee, idx) in enumerate(entry.calls):
         for slot, j in enumerate(idx):
             b.store(bufs[j], b.gep(argv, [_i64(slot)], inbounds=True, source_etype=PTR))
         fn_ = module.globals.get(callee + "__seq") if serial else None
         b.call(fn_ or module.globals[callee], [argv])
-    b.ret_void()
+        for j, code in checks.get(n + 1, ()):
+            _render_check(b, bufs[j], _numel(entry.buffers[j].shape), code)
+    b.ret(ir.Constant(I32, 0))
     return fn
+
+
+def _numel(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _render_check(b, ptr, n, code):
+    """Return ``code`` when any of the ``n`` bytes at ``ptr`` (bool flags) is set."""
+    i8 = ir.IntType(8)
+    lp = _Loop(b, _i64(0), _i64(n), [ir.Constant(i8, 0)], name="chk")
+    v = b.load(b.gep(ptr, [lp.idx], inbounds=True, source_etype=i8), typ=i8)
+    (acc,) = lp.close([b.or_(lp.vals[0], v)])
+    with b.if_then(b.icmp_unsigned("!=", acc, ir.Constant(i8, 0)), likely=False):
+        b.ret(ir.Constant(I32, code))
