@@ -177,3 +177,30 @@ def test_spilled_output_is_not_written_into_an_input_it_reads():
     p = np.exp(x64 - x64.max(-1, keepdims=True))
     np.testing.assert_allclose(y.numpy(), yn * p / p.sum(-1, keepdims=True), rtol=1e-5,
                                atol=1e-9)
+
+
+def test_short_strided_inner_loop_stays_rolled_and_vectorises():
+    # 2x2 max pooling over (8, 3, 28, 28): the innermost loop has 14 iterations and
+    # stride-2 loads; it carries loop metadata so LLVM vectorises it with interleaved
+    # loads instead of unrolling it into gathers. Values equal numpy's pooling.
+    from ember.compiler import kernel_ir as K
+    from ember.compiler.codegen.llvm import CodegenOptions, JitProgram
+    from ember.compiler.codegen.llvm.target import emit_assembly
+    n, c, h = 8, 3, 28
+    ps = (K.Param("x", "float32", (n, c, h, h)),
+          K.Param("y", "float32", (n, c, h // 2, h // 2), "out"))
+    taps = [K.Load(K.Access(0, (c * h * h, h * h, 2 * h, 2), off), "float32")
+            for off in (0, 1, h, h + 1)]
+    v = K.op("maximum", K.op("maximum", taps[0], taps[1]), K.op("maximum", taps[2], taps[3]))
+    k = K.Kernel("pool2x2", ps, (n, c, h // 2, h // 2), (), (K.Store(K.Access(
+        1, K.contiguous_strides((n, c, h // 2, h // 2))), v),))
+    text = build_ir([k])
+    assert "llvm.loop.vectorize.enable" in text and "llvm.loop.unroll.disable" in text
+    asm = emit_assembly(text, CodegenOptions())
+    assert "gather" not in asm
+    x = np.random.default_rng(0).standard_normal((n, c, h, h)).astype(np.float32)
+    y = np.empty((n, c, h // 2, h // 2), np.float32)
+    JitProgram([k], num_threads=1)["pool2x2"](x, y)
+    np.testing.assert_array_equal(y, x.reshape(n, c, h // 2, 2, h // 2, 2).max(axis=(3, 5)))
+    # a 7-iteration loop (7x7 pooling output) is left to LLVM's defaults: no gain there
+    assert not render._SHORT_TRIP[0] <= 7 < render._SHORT_TRIP[1]
