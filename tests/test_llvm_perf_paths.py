@@ -204,3 +204,38 @@ def test_short_strided_inner_loop_stays_rolled_and_vectorises():
     np.testing.assert_array_equal(y, x.reshape(n, c, h // 2, 2, h // 2, 2).max(axis=(3, 5)))
     # a 7-iteration loop (7x7 pooling output) is left to LLVM's defaults: no gain there
     assert not render._SHORT_TRIP[0] <= 7 < render._SHORT_TRIP[1]
+
+
+NARROW_FNS = {
+    "sum": lambda x: x.sum(-1),
+    "amax": lambda x: x.amax(-1),
+    "centered": lambda x: x - x.sum(-1, keepdim=True),
+    "softmax": lambda x: F.softmax(x, -1),
+    "logsumexp": lambda x: ember.logsumexp(x, -1),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "uint8"])
+@pytest.mark.parametrize("name", list(NARROW_FNS))
+@pytest.mark.parametrize("shape", [(37, 5), (16, 16), (3, 20, 7)])
+def test_narrow_rows_compiled_equal_eager(dtype, name, shape):
+    # rows of <= 16 elements are reduced tile-of-rows-wise (render._narrow_mode)
+    from ember.compiler import kernel_ir as K
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal(shape).astype(dtype) * 4 if dtype.startswith("float") else \
+        rng.integers(0, 60, shape).astype(dtype)
+    f = NARROW_FNS[name]
+    x = ember.tensor(a)
+    try:
+        want = f(x).numpy()
+    except (TypeError, RuntimeError, NotImplementedError):
+        pytest.skip(f"{name} is not defined for {dtype} in eager mode")
+    c = _compiled(f)
+    got = c(x).numpy()
+    assert got.dtype == want.dtype and got.shape == want.shape
+    if want.dtype.kind == "f":
+        np.testing.assert_allclose(got, want, rtol=2e-6, atol=2e-6)
+    else:
+        np.testing.assert_array_equal(got, want)
+    kernels = [s.kernel for r in _runners(c) for s in r.plan.steps if s.kind == "kernel"]
+    assert any(k.inner and render._narrow_mode(K.coalesce(k)) for k in kernels)
