@@ -109,6 +109,18 @@ class GraphRunner:
         self._free = []
         self._lock = threading.Lock()
         self.writes_updates = frozenset()
+        # per-call result assembly, planned once: a slot returned a second time is copied
+        # (outputs never alias); when every result is a distinct buffer, a plain gather
+        seen, self.results_plan = set(), []
+        for kind, v in self.results:
+            self.results_plan.append((kind, v, kind == "buf" and v in seen))
+            if kind == "buf":
+                seen.add(v)
+        self.plain_results = [v for _, v in self.results] if all(
+            k == "buf" and not again for k, _, again in self.results_plan) else None
+        # views the call binds, released after it (the arena must not keep them alive)
+        self.bound_slots = [i for i, _, _ in self.outputs] + \
+            [i for i, _, _, _ in self.inplace] + [i for i, _, _, _ in self.inputs]
         self.all_native = all(k == "native" for k, _ in self.steps)
 
     def _pooled_or_empty(self, shape, dt):
@@ -169,13 +181,16 @@ class GraphRunner:
         changed = []
         for i, pos, shape, dt in self.inputs:
             a = arrays[pos]
-            if a.dtype != dt or a.shape != shape:
+            if a.shape != shape or a.dtype != dt:
                 raise ValueError(f"compiled {self.name}: input {pos} was compiled for "
                                  f"{dt}{list(shape)}, got {a.dtype}{list(a.shape)}")
+            if a is last[i]:          # the array the last call bound: same data pointer
+                views[i] = a
+                continue
             if not a.flags.c_contiguous:
                 a = np.ascontiguousarray(a)
             views[i] = a
-            if last[i] is not a:      # refresh the pointer only when the array changed
+            if last[i] is not a:      # a copy made above is never the last one: rebound
                 last[i] = a
                 p = buffers.data_pointer(a)
                 table[i] = p
@@ -214,23 +229,17 @@ class GraphRunner:
                     fn(views)
         else:
             self._run_timed(table, views)
-        res = []
-        seen = set()
-        for kind, v in self.results:
-            if kind == "buf":
-                a = views[v]
-                if id(a) in seen:      # one buffer returned twice: outputs never alias
-                    a = a.copy()
-                seen.add(id(a))
-            elif kind == "input":
-                a = np.array(arrays[v], copy=True)
-            else:
-                a = np.array(v, copy=True)
-            res.append(a)
-        for i, _, _ in self.outputs:
-            views[i] = None
-        for i, _, _, _ in self.inplace:
-            views[i] = None
-        for i, _, _, _ in self.inputs:
+        if self.plain_results:
+            res = [views[v] for v in self.plain_results]
+        else:
+            res = []
+            for kind, v, again in self.results_plan:
+                if kind == "buf":      # a buffer returned twice: outputs never alias
+                    res.append(views[v].copy() if again else views[v])
+                elif kind == "input":
+                    res.append(np.array(arrays[v], copy=True))
+                else:
+                    res.append(np.array(v, copy=True))
+        for i in self.bound_slots:
             views[i] = None
         return res
