@@ -19,7 +19,7 @@ from ..frontend.tensor import Tensor as _Tensor
 from ..passes.log import emit
 from . import pytree
 from .capture import trace
-from .executable import Executable
+from .executable import Executable, strided_layouts
 
 RECOMPILE_LIMIT = 8
 _grad_state = grad_mode.STATE
@@ -98,7 +98,8 @@ class CompiledFunction:
         t0 = time.perf_counter()
         program = trace(self.fn, args, kwargs, self.name)
         t1 = time.perf_counter()
-        exe = Executable(program, self.backend)
+        leaves, _ = pytree.flatten((args, kwargs))
+        exe = Executable(program, self.backend, strided_layouts(leaves))
         t2 = time.perf_counter()
         self.traces += 1
         self.timings = {"trace": t1 - t0, **exe.timings, "total": t2 - t0}

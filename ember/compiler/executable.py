@@ -23,8 +23,24 @@ from . import backends, interp, pytree
 
 
 
+def strided_layouts(leaves):
+    """{"arg<i>": element strides} for tensor arguments passed as strided views with
+    non-negative strides (a transpose, a slice, an expand): the forward program reads them
+    in place. Contiguous arguments, and views with negative strides (flips), are absent
+    (the latter are copied per call)."""
+    out = {}
+    for i, a in enumerate(leaves):
+        d = getattr(a, "_data", None)
+        if d is None or d.flags.c_contiguous or not d.size:
+            continue
+        item = d.itemsize
+        if all(x >= 0 and x % item == 0 for x in d.strides):
+            out[f"arg{i}"] = tuple(x // item for x in d.strides)
+    return out
+
+
 class Executable:
-    def __init__(self, program, backend):
+    def __init__(self, program, backend, layouts=None):
         t0 = time.perf_counter()
         self.program = program
         self.backend = backend
@@ -67,7 +83,8 @@ class Executable:
         self._backend = backends.get(backend or "interp")
         base = program.graph.structural_hash()
         self._runners = {id(self.graph): self._backend.prepare(
-            self.graph, (base, "forward", tuple(self.wrt), tuple(self.diff_outputs)))}
+            self.graph, (base, "forward", tuple(self.wrt), tuple(self.diff_outputs)),
+            layouts=layouts)}
         if self.backward_graph is not None:
             self._runners[id(self.backward_graph)] = self._backend.prepare(
                 self.backward_graph, (base, "backward", tuple(self.wrt),

@@ -19,6 +19,7 @@ then runs that group with the eager kernels (an "interp group").
 """
 from __future__ import annotations
 
+import contextvars
 import math
 
 from ..ir import CONSTANT, STOP_GRADIENT
@@ -69,6 +70,36 @@ def _row_map(shape, F, A, order):
     return IndexMap(shape, rows, (0,) * len(shape), space)
 
 
+# graph input -> element strides, for inputs the caller passes strided (a transposed or
+# sliced view): kernels read them in place. Set by backends.plan.build_plan while lowering.
+INPUT_LAYOUTS = contextvars.ContextVar("ember_input_layouts", default={})
+
+
+def input_strides(node):
+    """Element strides of a strided graph input, else None (contiguous)."""
+    return INPUT_LAYOUTS.get().get(node)
+
+
+def buffer_shape(node):
+    """The shape of the buffer holding ``node``: a strided input is a 1-D buffer of its
+    extent (from its first element to its last), anything else its own shape."""
+    st = input_strides(node)
+    return tuple(node.shape) if st is None else strided_extent(node.shape, st)
+
+
+def strided_extent(shape, strides):
+    """(elements from the first to the last element of a view,) for non-negative strides."""
+    if 0 in shape:
+        return (1,)
+    return (1 + sum((n - 1) * s for n, s in zip(shape, strides)),)
+
+
+def buffer_strides(node):
+    """Element strides of ``node``'s dims in its buffer."""
+    st = input_strides(node)
+    return K.contiguous_strides(tuple(node.shape)) if st is None else tuple(st)
+
+
 class _Builder:
     """Builds one kernel: params in order of first use, expressions memoised per
     (node, map)."""
@@ -92,7 +123,7 @@ class _Builder:
             return i
         self.index[key] = len(self.params)
         self.params.append((key, K.Param(f"p{len(self.params)}", dtype_name(node),
-                                         tuple(node.shape) or (1,), role)))
+                                         buffer_shape(node) or (1,), role)))
         return self.index[key]
 
     def load(self, node, m):
@@ -102,7 +133,9 @@ class _Builder:
         shape = tuple(node.shape)
         if not shape:
             return K.Load(K.Access(p, (0,) * len(m.space), 0), dtype_name(node))
-        acc = to_access(m, p)
+        acc = to_access(m, p, input_strides(node))
+        if acc is None:
+            raise Unsupported(f"{node.name}: a flat view of a strided input")
         return K.Load(acc, dtype_name(node))
 
     def value(self, n, m):
@@ -376,5 +409,6 @@ def reduction_shape(nodes):
     return None
 
 
-__all__ = ["Unsupported", "index_check", "lower_pointwise", "lower_reduction", "lower_scatter",
+__all__ = ["Unsupported", "INPUT_LAYOUTS", "buffer_shape", "buffer_strides", "strided_extent",
+           "index_check", "lower_pointwise", "lower_reduction", "lower_scatter",
            "split_post", "reduction_shape", "dtype_name"]

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 
 from . import kernel_ir as K
-from .lower import Unsupported, dtype_name
+from .lower import Unsupported, buffer_shape, dtype_name
 from .lower_matmul import _operand_view
 
 
@@ -135,7 +135,7 @@ def _pad_copy(name, node, src, sstr, soff, qkey, qshape, padding, lhs, dt):
     space = tuple(xs[:2]) + tuple(cnts)
     qs = K.contiguous_strides(qshape)
     pm = _Params(dt)
-    pi = pm(src, src.shape, "in")
+    pi = pm(src, buffer_shape(src), "in")
     po = pm(qkey, qshape, "out")
     load_off = soff + sum(s * t for s, t in zip(sstr[2:], t0s))
     store_str = (qs[0], qs[1]) + tuple(q * ld for q, ld in zip(qs[2:], lhs))
@@ -205,7 +205,7 @@ def lower_conv(name, node, materialised, unique):
             steps.append(("kernel",) + cp)
         src, sstr, soff, sshape = qkey, K.contiguous_strides(qshape), 0, qshape
     else:
-        src, sstr, soff, sshape = xsrc, tuple(xstr), xoff, tuple(xsrc.shape)
+        src, sstr, soff, sshape = xsrc, tuple(xstr), xoff, buffer_shape(xsrc)
 
     # ---- im2col: cols (N, G, Cg, *K, *P), or (G, Cg, *K, N, *P) for one wide gemm
     wide = _wide(N, G, Og, Cg * KK, P)
@@ -241,7 +241,7 @@ def lower_conv(name, node, materialised, unique):
     if wm is None:
         wkey = scratch(node, "w", ws)
         pm = _Params(dt)
-        pi = pm(wsrc, wsrc.shape, "in")
+        pi = pm(wsrc, buffer_shape(wsrc), "in")
         po = pm(wkey, ws, "out")
         body = [K.Store(K.Access(po, K.contiguous_strides(ws), 0),
                         K.Load(K.Access(pi, tuple(wstr), woff), dt))]
@@ -256,7 +256,7 @@ def lower_conv(name, node, materialised, unique):
                                   ckey, lay, N, G, O, Og, Cg * KK, P, ys)
     # ---- the batched gemm, writing NC[spatial] directly
     mp = _Params(dt)
-    pa = mp(wsrc, wsrc.shape, "in")
+    pa = mp(wsrc, buffer_shape(wsrc), "in")
     pb = mp(ckey, cshape, "in")
     pc = mp(node, ys, "out")
     mm = K.Matmul(name, tuple(mp.params), dt, (N, G), Og, P, Cg * KK,
@@ -282,7 +282,7 @@ def _wide_gemm(name, node, unique, dt, wop, ckey, lay, N, G, O, Og, CK, P, ys):
     tshape = (O, N, P)
     tkey = scratch(node, "t", tshape)
     mp = _Params(dt)
-    pa = mp(wsrc, wsrc.shape, "in")
+    pa = mp(wsrc, buffer_shape(wsrc), "in")
     pb = mp(ckey, lay, "in")
     pc = mp(tkey, tshape, "out")
     mm = K.Matmul(unique(name + "_gemm"), tuple(mp.params), dt, (G,), Og, N * P, CK,

@@ -11,13 +11,13 @@ from __future__ import annotations
 from ..ir import INPUT
 from . import kernel_ir as K
 from .kernel_views import IndexMap, pull, to_access
-from .lower import MOVES, Unsupported, dtype_name
+from .lower import MOVES, Unsupported, buffer_shape, buffer_strides, dtype_name, input_strides
 
 
 def _operand_view(node, materialised):
     """(source node, per-dim strides over node's dims, offset): the deepest materialised
     value ``node`` is a movement view of, or node itself."""
-    best = (node, K.contiguous_strides(node.shape), 0)
+    best = (node, buffer_strides(node), 0)
     m = IndexMap.identity(tuple(node.shape))
     x = node
     while x.op in MOVES and x.op != INPUT:
@@ -27,7 +27,9 @@ def _operand_view(node, materialised):
             break
         x = src
         if x in materialised:
-            acc = to_access(m, 0)
+            acc = to_access(m, 0, input_strides(x))
+            if acc is None:       # a flat view of a strided input: stop here
+                break
             best = (x, acc.strides, acc.offset)
     return best
 
@@ -47,11 +49,12 @@ def lower_matmul(name, node, out_key, materialised, param_key, beta=0.0):
         key = param_key(src)
         if key not in index:
             index[key] = len(params)
-            params.append((key, K.Param(f"p{len(params)}", dt, tuple(src.shape) or (1,), role)))
+            params.append((key, K.Param(f"p{len(params)}", dt, buffer_shape(src) or (1,),
+                                        role)))
         return index[key]
 
     def operand(x, rows, cols):
-        for cand in (_operand_view(x, materialised), (x, K.contiguous_strides(x.shape), 0)):
+        for cand in (_operand_view(x, materialised), (x, buffer_strides(x), 0)):
             src, strides, off = cand
             nb = len(x.shape) - 2
             bs = []

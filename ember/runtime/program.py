@@ -3,7 +3,8 @@
 ``GraphRunner`` is backend-neutral and imports no compiler: it is given
 
 * ``slots``: one per buffer, ``(class, shape, numpy dtype, extra)`` with class ``input``
-  (extra: graph input position), ``const`` (extra: the array), ``output`` (extra: None,
+  (extra: graph input position; contiguous, or read in place through the byte strides
+  ``input_strides`` gives for its slot), ``const`` (extra: the array), ``output`` (extra: None,
   or the position of the input it updates in place: then it is written straight into
   that input's storage when the caller's array is contiguous and writeable, and the
   returned array IS that input array) or ``temp`` (extra: byte offset in the arena);
@@ -67,9 +68,11 @@ class _Arena:
 
 class GraphRunner:
     def __init__(self, slots, steps, results, updates=None, keepalive=None, name="graph",
-                 step_names=None, errors=None):
+                 step_names=None, errors=None, input_strides=None):
         self.slots = list(slots)
         self.errors = dict(errors or {})
+        # input slot -> byte strides it was compiled for (read in place, never copied)
+        self.input_strides = dict(input_strides or {})
         self.step_names = list(step_names) if step_names is not None else None
         self.step_times = None
         if self.step_names is not None:
@@ -153,7 +156,8 @@ class GraphRunner:
         for k, (_, _, dt, pos) in enumerate(self.inplace):
             t = slot_of[pos]
             a = arrays[pos]
-            ok = (ar.last_inputs[t] is a and a.flags.writeable and a.dtype == dt)
+            ok = (ar.last_inputs[t] is a and a.flags.writeable and a.dtype == dt and
+                  t not in self.input_strides)
             if ok:
                 lo, hi = ranges[t]
                 others = self.input_slots if t in changed else changed
@@ -187,14 +191,21 @@ class GraphRunner:
             if a is last[i]:          # the array the last call bound: same data pointer
                 views[i] = a
                 continue
-            if not a.flags.c_contiguous:
+            span = a.nbytes
+            if i in self.input_strides:
+                if a.strides != self.input_strides[i]:
+                    raise ValueError(f"compiled {self.name}: input {pos} was compiled for "
+                                     f"strides {self.input_strides[i]}, got {a.strides}")
+                span = sum((n - 1) * x for n, x in zip(a.shape, a.strides)) + a.itemsize \
+                    if a.size else 0
+            elif not a.flags.c_contiguous:
                 a = np.ascontiguousarray(a)
             views[i] = a
             if last[i] is not a:      # a copy made above is never the last one: rebound
                 last[i] = a
                 p = buffers.data_pointer(a)
                 table[i] = p
-                ar.ranges[i] = (p, p + a.nbytes)
+                ar.ranges[i] = (p, p + span)
                 changed.append(i)
         if changed and self.inplace:
             self._check_inplace(ar, arrays, changed)

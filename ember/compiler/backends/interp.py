@@ -7,7 +7,7 @@ from .. import interp
 class InterpBackend:
     name = "interp"
 
-    def prepare(self, graph, key=None):
+    def prepare(self, graph, key=None, layouts=None):
         def run(arrays):
             return interp.run(graph, *arrays)
         run.writes_updates = frozenset()

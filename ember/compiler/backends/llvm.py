@@ -21,6 +21,7 @@ from ...runtime import cache as _cache
 from ...runtime.program import GraphRunner
 from ...ir import CONSTANT, INPUT
 from .. import kernel_ir as K
+from ..lower import strided_extent
 from .plan import build_plan, describe, index_checks, native_groups
 
 _OPTIONS = []
@@ -54,11 +55,15 @@ class LLVMBackend:
     def __init__(self, cache=None):
         self.cache = cache
 
-    def prepare(self, graph, key=None):
+    def prepare(self, graph, key=None, layouts=None):
+        """``layouts``: {input name: element strides} of inputs the caller passes strided
+        (non-negative strides); the kernels read them in place instead of a copy."""
         t0 = time.perf_counter()
-        plan = build_plan(graph)
+        names = set(graph.input_names)
+        layouts = {graph.input(k): tuple(v) for k, v in (layouts or {}).items() if k in names}
+        plan = build_plan(graph, layouts=layouts)
         t1 = time.perf_counter()
-        slots, index = [], {}
+        slots, index, input_strides = [], {}, {}
         for n in plan.order:
             cls, shape, dt = plan.buffers[n]
             index[n] = len(slots)
@@ -66,6 +71,8 @@ class LLVMBackend:
                      if cls == "const" else plan.offsets.get(n) if cls == "temp" else
                      graph.inputs.index(plan.inplace[n]) if n in plan.inplace else None)
             slots.append((cls, shape, np.dtype(dt), extra))
+            if n in layouts:
+                input_strides[index[n]] = tuple(x * np.dtype(dt).itemsize for x in layouts[n])
         kernels, entries, steps, names = [], [], [], []
         errors = {}        # code an entry returns -> IndexError message (index checks)
         ename = f"{_ident(graph.name)}_entry"
@@ -102,7 +109,7 @@ class LLVMBackend:
         t2 = time.perf_counter()
         if entries:
             try:
-                lib, hit = self._load(kernels + entries, key, graph)
+                lib, hit = self._load(kernels + entries, key, graph, layouts)
             except Exception as e:  # noqa: BLE001 - never a wrong result: interpret instead
                 warnings.warn(f"ember.compile(backend='llvm'): native compilation of "
                               f"{graph.name} failed ({type(e).__name__}: {e}); this graph "
@@ -121,7 +128,8 @@ class LLVMBackend:
             else:
                 results.append(("buf", index[v]))
         runner = GraphRunner(slots, steps, results, keepalive=lib, name=graph.name,
-                             step_names=names if profiling else None, errors=errors)
+                             step_names=names if profiling else None, errors=errors,
+                             input_strides=input_strides)
         runner.plan = plan
         runner.cache_hit = hit
         runner.timings = {"lower": t1 - t0, "codegen": t3 - t2}
@@ -132,14 +140,16 @@ class LLVMBackend:
                       f"{' (cache hit)' if hit else ''}")
         return runner
 
-    def _load(self, callees, key, graph):
+    def _load(self, callees, key, graph, layouts):
         sigs = [_signature(k) for k in callees]
         cache = self.cache or _cache.default_cache()
         ckey = None
         if key is not None:
+            strided = sorted((n.attrs["name"], list(st)) for n, st in layouts.items())
             ckey = _cache.cache_key(key, _options_dict(), {"backend": "llvm-cpu",
                                                           "compiler": _compiler_fingerprint(),
-                                                          "split_entries": _profiling()})
+                                                          "split_entries": _profiling(),
+                                                          "strided_inputs": strided})
             art = cache.get(ckey)
             if art is not None and art.header.get("kernels") == sigs:
                 return art.load(), True
@@ -204,8 +214,10 @@ def _ident(s):
 
 
 def _param(n, plan, i):
-    cls = plan.buffers[n][0]
-    return K.Param(f"b{i}", n.dtype.name, tuple(plan.buffers[n][1]) or (1,),
+    cls, shape = plan.buffers[n][0], tuple(plan.buffers[n][1])
+    if n in plan.layouts:          # an input read in place through its strides
+        shape = strided_extent(n.shape, plan.layouts[n])
+    return K.Param(f"b{i}", n.dtype.name, shape or (1,),
                    "in" if cls in ("input", "const") else "inout")
 
 

@@ -23,8 +23,8 @@ import numpy as np
 from ...ir import CONSTANT, INPUT, Group
 from ...passes.log import emit
 from .. import kernel_ir as K
-from ..lower import (Unsupported, lower_pointwise, lower_reduction, lower_scatter,
-                     reduction_shape, split_post)
+from ..lower import (INPUT_LAYOUTS, Unsupported, buffer_shape, lower_pointwise,
+                     lower_reduction, lower_scatter, reduction_shape, split_post)
 from ..lower_conv import lower_conv
 from ..lower_pad import split_pads
 from ..lower_window import lower_argmax_group, lower_fold
@@ -88,7 +88,30 @@ def _unique_name(name, used):
     return nm
 
 
-def build_plan(graph, log=None):
+def build_plan(graph, log=None, layouts=None):
+    """``layouts``: {graph input node: element strides} for inputs the caller passes
+    strided; kernels read those in place (``lower.buffer_shape``)."""
+    token = INPUT_LAYOUTS.set(dict(layouts or {}))
+    try:
+        plan = _build_plan(graph, log)
+    finally:
+        INPUT_LAYOUTS.reset(token)
+    plan.layouts = dict(layouts or {})
+    return plan
+
+
+def _strided_inputs_handled(steps):
+    """A lowering that builds a param for a strided input with the input's logical shape
+    did not read it through its strides: refuse it (the group then runs interpreted)."""
+    for st in steps:
+        if st.kind == "interp":
+            continue
+        for key, p in zip(st.keys, st.kernel.params):
+            if key.op == INPUT and tuple(p.shape) != (buffer_shape(key) or (1,)):
+                raise Unsupported(f"{st.name}: reads strided input {key.name} as contiguous")
+
+
+def _build_plan(graph, log=None):
     users = graph.users()
     graph_outs = {v for _, v in graph.outputs}
     materialised = {n for n in graph.nodes if n.op == INPUT}
@@ -120,6 +143,7 @@ def build_plan(graph, log=None):
                 new = _bias_fold(graph, grp, name, users, materialised, written, group_of,
                                  used, log)
                 if new is not None:
+                    _strided_inputs_handled(new)      # before anything is marked folded
                     folded.add(new[-1].keys[-1])
             pre, lgrp, louts = [], grp, outs
             if new is None and grp.kind in ("pointwise", "reduction"):
@@ -133,11 +157,13 @@ def build_plan(graph, log=None):
                     # the kernel also computed later groups' outputs (the pooled gather)
                     (k, keys), extra = pool
                     new = [Step("kernel", name, k, keys)]
+                    _strided_inputs_handled(pre + new)
                     folded.update(extra)
             if new is None:
                 new = _lower_group(graph, lgrp, name, louts, users, materialised, key,
                                    used) if louts else []
             new = pre + new
+            _strided_inputs_handled(new)
             steps.extend(new)
             for st in new:
                 written.update(st.writes())
