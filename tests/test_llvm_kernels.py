@@ -331,6 +331,7 @@ def test_narrow_rows_take_the_row_tile_path():
     assert not _narrow_mode(k_softmax(6, 37, "w"))        # a row fills a vector: row-wise
     assert not _narrow_mode(k_softmax(6, 10, "s"))        # too few rows to fill a tile
     assert not _narrow_mode(k_reductions()[1])            # argmax/prod keep the row walk
+    assert not _narrow_mode(k_layernorm(77, 7, name="l"))  # no exp/log: row-wise is as fast
 
 
 def test_reductions_strided_and_row_stats(prog, rng):

@@ -29,7 +29,7 @@ from ....runtime import abi
 from ... import kernel_ir as K
 from . import ops
 from .irutil import COMPUTE, F32, I1, I32, I64, PTR, STORAGE, VOID, intrinsic
-from .rowreuse import _reloads, _spills  # noqa: F401  (tests reach them here)
+from .rowreuse import _COSTLY, _reloads, _spills  # noqa: F401  (tests reach them here)
 
 _PAR_ALIGN = 256
 _COL_TILE = 256
@@ -70,11 +70,17 @@ def _narrow_mode(k):
     outer [2048] inner [10]). Walked row-wise, each row's loops are too short to vectorise
     and every exp/log in them runs scalar (160 us for the MLP's batch of 2048); walked
     column-tile-wise (``_column_tiles``) the tile of rows is the vector loop. The last
-    outer axis must be long enough to fill a tile; reductions are sum/max/min."""
+    outer axis must be long enough to fill a tile, reductions are sum/max/min, and the
+    kernel computes a costly function (exp, log, ...)."""
     if not k.inner or not k.outer or K.numel(k.inner) > _NARROW_ROW or k.outer[-1] < 16:
         return False
     reduces = [st for st in k.body if isinstance(st, K.Reduce)]
-    return bool(reduces) and all(st.op in ("sum", "max", "min") for st in reduces)
+    if not reduces or any(st.op not in ("sum", "max", "min") for st in reduces):
+        return False
+    # the gain is SIMD exp/log; plain arithmetic runs about as fast row-wise (the MLP's
+    # softmax backward, (2048, 10): 20 us row-wise, 25 us tile-wise)
+    return any(isinstance(n, K.Op) and n.op in _COSTLY for st in k.body
+               for n in K.walk(st.value))
 
 
 def _tile_passes(k):
@@ -111,17 +117,24 @@ def _strided_along(k, d):
                for st in k.body for n in K.walk(st.value))
 
 
-def _vectorize_not_unroll(module, latch):
-    """Loop metadata for a short innermost loop with strided loads (max pooling's
-    stride-2 window reads, 14 iterations): left alone, LLVM unrolls it fully and the SLP
-    vectoriser turns the strided loads into gathers; kept rolled, the loop vectoriser
-    handles them as interleaved loads (CNN pooling kernel, 1 thread: 354 -> 261 us)."""
+def _loop_metadata(module, latch, *attrs):
+    """Attach loop attributes (``(name, value...)`` tuples) to the loop whose latch branch
+    is ``latch``. Two uses:
+
+    * ``unroll.disable`` on every loop that contains another loop: LLVM otherwise unrolls
+      small outer loops fully once the inner one became a call (a 9-float row copy turns
+      into memcpy, and a (16, 32, 9) transpose kernel into 512 inlined memcpys that took
+      0.9 s to compile; rolled: 10 ms), with no gain at run time;
+    * ``unroll.disable`` + ``vectorize.enable`` on a short innermost loop with strided
+      loads (max pooling's stride-2 window reads, 14 iterations): left alone, LLVM unrolls
+      it fully and the SLP vectoriser turns the strided loads into gathers; kept rolled,
+      the loop vectoriser handles them as interleaved loads (CNN pooling kernel, 1
+      thread: 354 -> 261 us)."""
     _LOOP_IDS[0] += 1
-    attrs = [module.add_metadata([ir.MetaDataString(module, "llvm.loop.unroll.disable")]),
-             module.add_metadata([ir.MetaDataString(module, "llvm.loop.vectorize.enable"),
-                                  ir.Constant(I1, 1)]),
-             module.add_metadata([ir.MetaDataString(module, f"ember.loop.{_LOOP_IDS[0]}")])]
-    loop = module.add_metadata(attrs)
+    nodes = [module.add_metadata([ir.MetaDataString(module, a[0])] + list(a[1:]))
+             for a in attrs]
+    nodes.append(module.add_metadata([ir.MetaDataString(module, f"ember.loop.{_LOOP_IDS[0]}")]))
+    loop = module.add_metadata(nodes)
     loop.operands = (loop,) + tuple(loop.operands)     # a loop ID refers to itself
     latch.set_metadata("llvm.loop", loop)
 
@@ -268,9 +281,13 @@ class KernelRenderer:
         else:
             self._row(idx)
         lp.close()
-        if d == len(self.outer) - 1 and d > 0 and not self.inner and \
-                _SHORT_TRIP[0] <= self.outer[d] < _SHORT_TRIP[1] and _strided_along(self.k, d):
-            _vectorize_not_unroll(self.m, lp.latch)
+        innermost = d == len(self.outer) - 1 and not self.inner
+        if innermost and d > 0 and _SHORT_TRIP[0] <= self.outer[d] < _SHORT_TRIP[1] and \
+                _strided_along(self.k, d):
+            _loop_metadata(self.m, lp.latch, ("llvm.loop.unroll.disable",),
+                           ("llvm.loop.vectorize.enable", ir.Constant(I1, 1)))
+        elif not innermost:
+            _loop_metadata(self.m, lp.latch, ("llvm.loop.unroll.disable",))
 
     # ---------------------------------------------------------------- column reductions
     def _column_buffers(self):
@@ -373,6 +390,7 @@ class KernelRenderer:
                 self._store(st, env)
         fl.close()
         tl.close()
+        _loop_metadata(self.m, tl.latch, ("llvm.loop.unroll.disable",))
 
     def _render_entry(self, body):
         k, b_opt = self.k, self.opt
