@@ -119,8 +119,8 @@ FALLBACK_TILED = [matmul("mm_tiled", 70, 530, 300, trans_b=True, beta=1.0),
 
 def test_generated_fallback_gemm_without_blas(rng=np.random.default_rng(2)):
     pr = JitProgram(MATMULS + FALLBACK_TILED, num_threads=1)
-    for slot in (abi.SGEMM, abi.DGEMM):
-        native.set_slot_ptr(pr.lib, slot, None)
+    for slot, addr in zip((abi.SGEMM, abi.DGEMM), native.fallback_gemm()):
+        native.set_slot_ptr(pr.lib, slot, addr)     # what bind_slots does without BLAS
     for mm in MATMULS + FALLBACK_TILED:
         a, b, c = _inputs(mm, rng)
         want = _np_matmul(mm, a, b, c.astype(np.float64))
@@ -476,3 +476,17 @@ def test_missing_blas_warns_once(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         JitProgram([MATMULS[0]], num_threads=1)     # once per process
+
+
+def test_no_blas_and_no_compiler_is_a_clear_error(monkeypatch):
+    import importlib
+    monkeypatch.setattr(native, "_FALLBACK", {"provider": None, "built": None})
+    real = importlib.import_module
+
+    def no_compiler(name, *a, **k):
+        if name.startswith("ember.compiler"):
+            raise ImportError(name)
+        return real(name, *a, **k)
+    monkeypatch.setattr(importlib, "import_module", no_compiler)
+    with pytest.raises(NativeError, match="no BLAS library found .* no compiler"):
+        native.fallback_gemm()

@@ -2,11 +2,13 @@
 
 ``void <name>(void **args)`` loops over the batch dims (stride-0 batch broadcasts cost
 nothing) and calls the cblas gemm slot with transpose flags taken from the operands'
-strides. When the runtime found no BLAS (slot null) the same function runs a generated
-GEMM, cache-blocked over (p, j), with i-p-j loops (vectorised over j) or, when B's columns
-are contiguous, i-j-p dot products (vectorised over p) inside each block; the runtime warns
-once in that case. 512^3 float32 on one thread: 61-65 GFLOP/s, against 229 for OpenBLAS
-(and 2 for the untiled loop it replaced on ``x @ W.T``).
+strides. When the runtime finds no BLAS it fills the slot with a generated GEMM instead
+(``fallback_gemm_module``, compiled once per process), cache-blocked over (p, j), with
+i-p-j loops (vectorised over j) or, when B's columns are contiguous, i-j-p dot products
+(vectorised over p) inside each block; the runtime warns once in that case. 512^3 float32
+on one thread: 32-42 GFLOP/s, against 229 for OpenBLAS (and 2 for the untiled loop
+before). (Compiled into each module with the sizes as constants it ran at 61-65, but cost
+~55 ms of every cold compile with a matmul.)
 """
 from __future__ import annotations
 
@@ -35,10 +37,10 @@ def render_matmul(module, mm: Matmul, options):
     if mm.m == 0 or mm.n == 0:
         b.ret_void()
         return fn
+    # the runtime fills the slot with BLAS, or with the generated fallback GEMM
+    # (fallback_gemm_module) when no BLAS is found: never null in a loaded program
     slot = b.load(_slot(module, abi.SGEMM if fty == F32 else abi.DGEMM, PTR), typ=PTR)
-    have = b.icmp_unsigned("!=", b.ptrtoint(slot, I64), _i64(0))
-    gemm_ty = ir.FunctionType(VOID, [I32, I32, I32, I64, I64, I64, fty, PTR, I64, PTR, I64,
-                                     fty, PTR, I64])
+    gemm_ty = _cblas_type(fty)
     ta, lda = mm.blas_layout("a")
     tb, ldb = mm.blas_layout("b")
     ldc = mm.c.row_stride if mm.m > 1 else max(1, mm.n)
@@ -54,22 +56,11 @@ def render_matmul(module, mm: Matmul, options):
         pa, _ = addr(mm.a, bidx, fty)
         pb, _ = addr(mm.b, bidx, fty)
         pc, _ = addr(mm.c, bidx, fty)
-        with b.if_else(have) as (then, other):
-            with then:
-                flag = lambda t: ir.Constant(I32, abi.CBLAS_TRANS if t else abi.CBLAS_NO_TRANS)  # noqa
-                b.call(_callee_for(slot, gemm_ty),
-                       [ir.Constant(I32, abi.CBLAS_ROW_MAJOR), flag(ta), flag(tb),
-                        _i64(mm.m), _i64(mm.n), _i64(mm.k), ir.Constant(fty, mm.alpha), pa,
-                        _i64(lda), pb, _i64(ldb), ir.Constant(fty, mm.beta), pc, _i64(ldc)])
-            with other:
-                # one shared (noinline) loop GEMM per dtype and module: specialising it
-                # per matmul would cost compile time for a path only taken without BLAS
-                b.call(_loop_gemm_fn(module, fty),
-                       [_i64(mm.m), _i64(mm.n), _i64(mm.k), ir.Constant(fty, mm.alpha),
-                        pa, _i64(mm.a.row_stride), _i64(mm.a.col_stride),
-                        pb, _i64(mm.b.row_stride), _i64(mm.b.col_stride),
-                        ir.Constant(fty, mm.beta), pc, _i64(mm.c.row_stride),
-                        _i64(mm.c.col_stride)])
+        flag = lambda t: ir.Constant(I32, abi.CBLAS_TRANS if t else abi.CBLAS_NO_TRANS)  # noqa
+        b.call(_callee_for(slot, gemm_ty),
+               [ir.Constant(I32, abi.CBLAS_ROW_MAJOR), flag(ta), flag(tb),
+                _i64(mm.m), _i64(mm.n), _i64(mm.k), ir.Constant(fty, mm.alpha), pa,
+                _i64(lda), pb, _i64(ldb), ir.Constant(fty, mm.beta), pc, _i64(ldc)])
 
     def batch_loops(d, bidx):
         if d == len(mm.batch):
@@ -85,6 +76,37 @@ def render_matmul(module, mm: Matmul, options):
 
 
 _TILE_P, _TILE_J = 256, 256     # a 256 KB float32 block of B: L2-resident on these machines
+FALLBACK_SGEMM, FALLBACK_DGEMM = "ember_fallback_sgemm", "ember_fallback_dgemm"
+
+
+def _cblas_type(fty):
+    return ir.FunctionType(VOID, [I32, I32, I32, I64, I64, I64, fty, PTR, I64, PTR, I64, fty,
+                                  PTR, I64])
+
+
+def fallback_gemm_module():
+    """LLVM IR of ``ember_fallback_sgemm``/``dgemm``: cblas-compatible (row major, ILP64)
+    entry points over the generated tiled GEMM. Compiled once per process when no BLAS is
+    found (runtime.native.fallback_gemm); programs reach it through their gemm slots, so
+    it is not compiled into every module that has a matmul (~55 ms of the MLP step's cold
+    compile)."""
+    module = ir.Module(name="ember_fallback_gemm")
+    for fty, name in ((F32, FALLBACK_SGEMM), (F64, FALLBACK_DGEMM)):
+        fn = ir.Function(module, _cblas_type(fty), name)
+        fn.attributes.add("nounwind")
+        (_, ta, tb, M, N, Kd, alpha, pa, lda, pb, ldb, beta, pc, ldc) = fn.args
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        one = _i64(1)
+
+        def strides(t, ld):
+            trans = b.icmp_signed("==", t, ir.Constant(I32, abi.CBLAS_TRANS))
+            return b.select(trans, one, ld), b.select(trans, ld, one)
+        rsa, csa = strides(ta, lda)
+        rsb, csb = strides(tb, ldb)
+        b.call(_loop_gemm_fn(module, fty), [M, N, Kd, alpha, pa, rsa, csa, pb, rsb, csb, beta,
+                                            pc, ldc, one])
+        b.ret_void()
+    return str(module)
 
 
 def _loop_gemm_fn(module, fty):

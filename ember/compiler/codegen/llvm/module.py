@@ -115,4 +115,12 @@ def compile_artifact(kernels, options=None, *, key_info=None) -> "_art.Artifact"
     return _art.Artifact(header, code)
 
 
+def _build_fallback_gemm():
+    from .extern import FALLBACK_DGEMM, FALLBACK_SGEMM, fallback_gemm_module
+    jit = _target.JitModule(fallback_gemm_module(), _target.CodegenOptions())
+    return jit.function_address(FALLBACK_SGEMM), jit.function_address(FALLBACK_DGEMM), jit
+
+
+_native.register_fallback_gemm(_build_fallback_gemm)
+
 __all__ = ["build_ir", "JitProgram", "compile_artifact"]
