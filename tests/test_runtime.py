@@ -488,5 +488,5 @@ def test_no_blas_and_no_compiler_is_a_clear_error(monkeypatch):
             raise ImportError(name)
         return real(name, *a, **k)
     monkeypatch.setattr(importlib, "import_module", no_compiler)
-    with pytest.raises(NativeError, match="no BLAS library found .* no compiler"):
+    with pytest.raises(native.NativeError, match="no BLAS library found .* no compiler"):
         native.fallback_gemm()
