@@ -80,3 +80,16 @@ def training_step(model, opt):
         opt.step()
         return loss
     return step
+
+
+def compiled(fn, backend="llvm"):
+    """``ember.compile(fn)`` that traces on its first call (no eager warm-up call)."""
+    c = ember.compile(fn, backend=backend)
+    c.eager_calls = 1
+    return c
+
+
+def runner(c, which="forward"):
+    """The backend runner of the last compiled signature of ``c`` (forward or backward)."""
+    exe = list(c._cache.values())[-1].executable
+    return exe._runners[id(exe.graph if which == "forward" else exe.backward_graph)]

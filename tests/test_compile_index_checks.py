@@ -16,20 +16,14 @@ import ember.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _helpers import private_cache, training_step  # noqa: E402,F401  (private_cache: autouse)
+# compiled(): traces on the first call, so the bad input reaches native code
+from _helpers import compiled as _compiled, runner  # noqa: E402
 
 THIS_FILE = os.path.basename(__file__)
 
 
-def _compiled(fn):
-    c = ember.compile(fn, backend="llvm")
-    c.eager_calls = 1           # trace on the first call: the bad input reaches native code
-    return c
-
-
 def _plan(c, which="forward"):
-    exe = list(c._cache.values())[-1].executable
-    g = exe.graph if which == "forward" else exe.backward_graph
-    return exe._runners[id(g)].plan
+    return runner(c, which).plan
 
 
 def _ce_reference(x, t):

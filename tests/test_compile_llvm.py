@@ -23,18 +23,7 @@ from test_compile_fuzz import program  # noqa: E402
 
 
 from _helpers import private_cache, training_step  # noqa: E402,F401  (private_cache: autouse)
-
-
-def _compiled(fn, backend="llvm"):
-    c = ember.compile(fn, backend=backend)
-    c.eager_calls = 1
-    return c
-
-
-def _runner(c, which="forward"):
-    exe = list(c._cache.values())[-1].executable
-    g = exe.graph if which == "forward" else exe.backward_graph
-    return exe._runners[id(g)]
+from _helpers import compiled as _compiled, runner as _runner  # noqa: E402
 
 
 def _chain(x):

@@ -11,17 +11,7 @@ import ember  # noqa: E402
 import ember.nn.functional as F  # noqa: E402
 
 from _helpers import private_cache  # noqa: E402,F401  (autouse: a private EMBER_CACHE_DIR)
-
-
-def _compiled(fn):
-    c = ember.compile(fn, backend="llvm")
-    c.eager_calls = 1
-    return c
-
-
-def _runner(c):
-    exe = list(c._cache.values())[-1].executable
-    return exe._runners[id(exe.graph)]
+from _helpers import compiled as _compiled, runner as _runner  # noqa: E402
 
 
 def _read_in_place(c, got_array):

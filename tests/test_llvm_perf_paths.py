@@ -17,12 +17,7 @@ from ember.compiler.codegen.llvm import render  # noqa: E402
 
 
 from _helpers import private_cache  # noqa: E402,F401  (autouse: a private EMBER_CACHE_DIR)
-
-
-def _compiled(fn):
-    c = ember.compile(fn, backend="llvm")
-    c.eager_calls = 1
-    return c
+from _helpers import compiled as _compiled  # noqa: E402
 
 
 def _runners(c):

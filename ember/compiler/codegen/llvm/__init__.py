@@ -5,6 +5,8 @@ irutil.py    llvmlite helpers (types, intrinsics, float arithmetic with chosen f
 vecmath.py   vectorisable math functions in IR with their accuracy contract
 ops.py       the per-primitive renderer table
 render.py    kernels -> loop nests, reductions, the parallel entry
+walks.py     which walk a kernel gets (column tiles, narrow rows) and loop metadata
+rowreuse.py  row kernels that store a costly value once and reload it
 extern.py    matmul externs (BLAS slot, generated fallback GEMM)
 module.py    module builder, JIT programs, artifacts
 """

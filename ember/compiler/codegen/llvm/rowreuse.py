@@ -7,7 +7,7 @@ from ... import kernel_ir as K
 
 
 def _column_mode(k):
-    from .render import _column_mode as cm
+    from .walks import _column_mode as cm
     return cm(k)
 
 
