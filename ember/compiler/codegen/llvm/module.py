@@ -107,8 +107,9 @@ def compile_artifact(kernels, options=None, *, key_info=None) -> "_art.Artifact"
         "target": _target.host_target(options),
         "options": options.as_dict(),
         "code_kind": kind,
-        "abi": {"kernel": "void name(void **args)", "slots": list(abi.POINTER_SLOTS)
-                + list(abi.INT_SLOTS)},
+        "abi": {"kernel": "void name(void **args)",
+                "entry": "int32 name(void **table): 0, or the code of a failed index check",
+                "slots": list(abi.POINTER_SLOTS) + list(abi.INT_SLOTS)},
         "kernels": [kernel_signature(k) for k in kernels],
         "key_info": key_info or {},
     }
