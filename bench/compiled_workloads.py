@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from . import compiled_numpy as cnp
-from .train_eager import LR, MOMENTUM, NumpyMLP, cnn_def, copy_weights, mlp_def
+from .train_eager import NumpyMLP, cnn_def, copy_weights, make_step, mlp_def
 
 M16 = 1 << 24
 
@@ -153,16 +153,7 @@ def build_train(model_def):
     def build(lib, inp, wrap):
         model = model_def(lib.nn)
         copy_weights(lib, model, inp["params"])
-        loss_fn = lib.nn.CrossEntropyLoss()
-        opt = lib.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        f = wrap(step)
+        f = wrap(make_step(lib, model))
         x, y = lib.tensor(inp["x"]), lib.tensor(inp["y"])
         return Runner(lambda: f(x, y), model.parameters())
     return build

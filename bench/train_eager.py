@@ -78,18 +78,23 @@ def cnn_def(nn):
         nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
 
 
-def make_step(lib, model, x, y):
-    """The training step exactly as a tutorial writes it, for ember or torch."""
+def make_step(lib, model):
+    """The training step ``step(x, y)`` exactly as a tutorial writes it, for ember or
+    torch (the compiled benchmark compiles this same function)."""
     loss_fn = lib.nn.CrossEntropyLoss()
     opt = lib.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 
-    def step():
+    def step(x, y):
         opt.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
         return loss
     return step
+
+
+def _bind(step, x, y):
+    return lambda: step(x, y)
 
 
 def copy_weights(lib, model, arrays):
@@ -114,11 +119,12 @@ def systems_for(ember, torch, model_def, x, y, numpy_ref=None):
     """{system: step} for one workload, every model holding the same initial weights."""
     model = model_def(ember.nn)
     weights = [p.detach().numpy().copy() for p in model.parameters()]
-    systems = {"ember eager": make_step(ember, model, ember.tensor(x), ember.tensor(y))}
+    systems = {"ember eager": _bind(make_step(ember, model), ember.tensor(x), ember.tensor(y))}
     if torch is not None:
         tmodel = model_def(torch.nn)
         copy_weights(torch, tmodel, weights)
-        systems["torch eager"] = make_step(torch, tmodel, torch.tensor(x), torch.tensor(y))
+        systems["torch eager"] = _bind(make_step(torch, tmodel), torch.tensor(x),
+                                       torch.tensor(y))
     if numpy_ref is not None:
         ref = numpy_ref(weights, len(y))
         systems["numpy (hand-written)"] = lambda: ref.step(x, y)

@@ -3,7 +3,6 @@ argmax and the pooled gather in one reduction kernel) and fold (the pooling grad
 on the llvm backend: values against PyTorch in float64, gradients against eager, the
 small CNN's training step against eager, and that no group falls back to the
 interpreter."""
-import os
 
 import numpy as np
 import pytest

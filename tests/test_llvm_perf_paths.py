@@ -17,7 +17,7 @@ from ember.compiler.codegen.llvm import render  # noqa: E402
 
 
 from _helpers import private_cache  # noqa: E402,F401  (autouse: a private EMBER_CACHE_DIR)
-from _helpers import compiled as _compiled  # noqa: E402
+from _helpers import compiled as _compiled, training_step  # noqa: E402
 
 
 def _runners(c):
@@ -29,15 +29,7 @@ def _mlp_step(batch, seed=0):
     ember.manual_seed(seed)
     model = nn.Sequential(nn.Linear(96, 64), nn.ReLU(), nn.Linear(64, 10))
     opt = ember.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return model, step
+    return model, training_step(model, opt)
 
 
 def test_transposed_gemm_results_train_like_eager():

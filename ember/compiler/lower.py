@@ -258,12 +258,7 @@ def lower_reduction(name, nodes, outputs, buffers, F, A):
     emitted = set()
     for n in nodes:
         if n.op in REDUCTIONS:
-            x = n.inputs[0]
-            if tuple(x.shape) != F:
-                raise Unsupported(f"{n.op} {n.name} reduces {x.shape}, the group's rows are {F}")
-            axes = (n.attrs["axis"],) if n.op == "argmax" else tuple(n.attrs["axes"])
-            if tuple(sorted(a % max(1, len(F)) for a in axes)) != A:
-                raise Unsupported(f"{n.op} {n.name} over axes {axes}, the group reduces {A}")
+            x = reduced_input(n, F, A)
             if n.op == "argmax" and len(A) != 1:
                 raise Unsupported("argmax over several axes")
             rname = f"r{len(b.reduces)}"
@@ -358,6 +353,18 @@ def _row_pick(n, F, A):
     keep = tuple(1 if d in A else s for d, s in enumerate(F))
     return (len(A) == 1 and n.attrs["axis"] % len(F) == A[0] and tuple(x.shape) == F
             and tuple(idx.shape) == keep and dtype_name(n) != "bool")
+
+
+def reduced_input(n, F, A):
+    """The input of reduction node ``n``, checked to reduce the group's rows ``F`` over
+    exactly the axes ``A``."""
+    x = n.inputs[0]
+    if tuple(x.shape) != F:
+        raise Unsupported(f"{n.op} {n.name} reduces {x.shape}, the group's rows are {F}")
+    axes = (n.attrs["axis"],) if n.op == "argmax" else tuple(n.attrs["axes"])
+    if tuple(sorted(a % max(1, len(F)) for a in axes)) != A:
+        raise Unsupported(f"{n.op} {n.name} over axes {axes}, the group reduces {A}")
+    return x
 
 
 def _finish(name, b, outer, inner, body):

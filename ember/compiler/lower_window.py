@@ -28,7 +28,7 @@ from ..ir import INPUT
 from . import kernel_ir as K
 from .kernel_views import IndexMap, pull
 from .lower import (MOVES, REDUCTIONS, Unsupported, _Builder, _finish, _row_map, _scalar,
-                    _store_access, dtype_name)
+                    _store_access, dtype_name, reduced_input)
 
 
 def pull_window(m, attrs, in_shape):
@@ -234,12 +234,7 @@ def _lower(name, nodes, outputs, gathers, buffers, F, A, split):
     read_inside = {i for n in nodes for i in n.inputs}
     for n in nodes:
         if n.op in REDUCTIONS:
-            x = n.inputs[0]
-            if tuple(x.shape) != F:
-                raise Unsupported(f"{n.op} {n.name} reduces {x.shape}, the group's rows are {F}")
-            axes = (n.attrs["axis"],) if n.op == "argmax" else tuple(n.attrs["axes"])
-            if tuple(sorted(a % len(F) for a in axes)) != A:
-                raise Unsupported(f"{n.op} {n.name} over axes {axes}, the group reduces {A}")
+            x = reduced_input(n, F, A)
             # an argmax read only by absorbed gathers (inference pooling) is not computed:
             # its value is one argmax_value reduction
             if n.op != "argmax" or n in outputs or n in read_inside:

@@ -71,7 +71,6 @@ class OutputPool:
             return pair
 
     def get(self, shape, dtype):
-        import sys
         dtype = np.dtype(dtype)
         nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         if nbytes < POOL_MIN_BYTES:

@@ -67,7 +67,7 @@ class _Arena:
 
 
 class GraphRunner:
-    def __init__(self, slots, steps, results, updates=None, keepalive=None, name="graph",
+    def __init__(self, slots, steps, results, keepalive=None, name="graph",
                  step_names=None, errors=None, input_strides=None):
         self.slots = list(slots)
         self.errors = dict(errors or {})
@@ -111,7 +111,6 @@ class GraphRunner:
         self.pool = buffers.OutputPool()
         self._free = []
         self._lock = threading.Lock()
-        self.writes_updates = frozenset()
         # per-call result assembly, planned once: a slot returned a second time is copied
         # (outputs never alias); when every result is a distinct buffer, a plain gather
         seen, self.results_plan = set(), []
@@ -124,7 +123,11 @@ class GraphRunner:
         # views the call binds, released after it (the arena must not keep them alive)
         self.bound_slots = [i for i, _, _ in self.outputs] + \
             [i for i, _, _, _ in self.inplace] + [i for i, _, _, _ in self.inputs]
-        self.all_native = all(k == "native" for k, _ in self.steps)
+
+    @property
+    def all_native(self):
+        """Whether every step is native code (no interp group)."""
+        return all(k == "native" for k, _ in self.steps)
 
     def _pooled_or_empty(self, shape, dt):
         if int(np.prod(shape, dtype=np.int64)) * np.dtype(dt).itemsize >= \

@@ -1,11 +1,12 @@
 """Backend registry for ``ember.compile``.
 
 A backend turns one optimised (fused) IR graph into a *runner*: ``runner(arrays) -> list of
-output arrays in graph.outputs order``. ``prepare(graph, key)`` is called once per graph
-(forward, and backward for a compiled forward); ``key`` identifies the captured program
-(its structural hash before passes plus the graph's role), which the llvm backend uses as
-its on-disk cache key. A runner may set ``runner.writes_updates`` (a set of output names it
-already wrote into the updated input's storage).
+output arrays in graph.outputs order``. ``prepare(graph, key, layouts)`` is called once per
+graph (forward, and backward for a compiled forward); ``key`` identifies the captured
+program (its structural hash before passes plus the graph's role), which the llvm backend
+uses as its on-disk cache key; ``layouts`` names the inputs the caller passes strided. An
+update output the runner wrote straight into its input's storage is returned as that very
+array (the executable then skips its copy).
 
 * ``interp``: the reference interpreter (eager kernels node by node);
 * ``llvm``: fused kernels compiled to native code (the CPU default when llvmlite works).

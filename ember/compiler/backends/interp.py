@@ -10,5 +10,4 @@ class InterpBackend:
     def prepare(self, graph, key=None, layouts=None):
         def run(arrays):
             return interp.run(graph, *arrays)
-        run.writes_updates = frozenset()
         return run

@@ -59,17 +59,18 @@ class LLVMBackend:
         """``layouts``: {input name: element strides} of inputs the caller passes strided
         (non-negative strides); the kernels read them in place instead of a copy."""
         t0 = time.perf_counter()
-        names = set(graph.input_names)
-        layouts = {graph.input(k): tuple(v) for k, v in (layouts or {}).items() if k in names}
+        have = set(graph.input_names)
+        layouts = {graph.input(k): tuple(v) for k, v in (layouts or {}).items() if k in have}
         plan = build_plan(graph, layouts=layouts)
         t1 = time.perf_counter()
+        input_pos = {n: i for i, n in enumerate(graph.inputs)}
         slots, index, input_strides = [], {}, {}
         for n in plan.order:
             cls, shape, dt = plan.buffers[n]
             index[n] = len(slots)
-            extra = (graph.inputs.index(n) if cls == "input" else plan.consts.get(n)
+            extra = (input_pos[n] if cls == "input" else plan.consts.get(n)
                      if cls == "const" else plan.offsets.get(n) if cls == "temp" else
-                     graph.inputs.index(plan.inplace[n]) if n in plan.inplace else None)
+                     input_pos[plan.inplace[n]] if n in plan.inplace else None)
             slots.append((cls, shape, np.dtype(dt), extra))
             if n in layouts:
                 input_strides[index[n]] = tuple(x * np.dtype(dt).itemsize for x in layouts[n])
@@ -77,32 +78,24 @@ class LLVMBackend:
         errors = {}        # code an entry returns -> IndexError message (index checks)
         ename = f"{_ident(graph.name)}_entry"
         profiling = _profiling()
-        segs = native_groups(plan)
-        if profiling:     # one entry per kernel, each timed on its own, run as it would be
-            segs = [([s], any(t.kind == "matmul" for t in seg)) if isinstance(seg, list)
-                    else (seg, None) for seg in segs for s in
-                    (seg if isinstance(seg, list) else [seg])]
-        else:
-            segs = [(seg, None) for seg in segs]
-        for seg, serial in segs:
-            names.append(seg[0].name if isinstance(seg, list) and len(seg) == 1
-                         else f"{len(seg)} kernels" if isinstance(seg, list)
-                         else f"{seg.name} (interp)")
-            if isinstance(seg, list):
-                calls, checks = [], []
-                for s in seg:
-                    kernels.append(s.kernel)
-                    calls.append((s.name, tuple(index[k] for k in s.keys)))
-                    for key, msg in index_checks(s):
-                        errors[len(errors) + 1] = msg
-                        checks.append((len(calls), index[key], len(errors)))
-                e = K.Entry(f"{ename}{len(entries)}", tuple(_param(n, plan, i)
-                                                             for i, n in enumerate(plan.order)),
-                            tuple(calls), serial, tuple(checks))
-                entries.append(e)
-                steps.append(("native", e.name))
-            else:
+        for seg, serial in _segments(plan, profiling):
+            if not isinstance(seg, list):
+                names.append(f"{seg.name} (interp)")
                 steps.append(("py", _interp_step(seg, index)))
+                continue
+            names.append(seg[0].name if len(seg) == 1 else f"{len(seg)} kernels")
+            calls, checks = [], []
+            for s in seg:
+                kernels.append(s.kernel)
+                calls.append((s.name, tuple(index[k] for k in s.keys)))
+                for key, msg in index_checks(s):
+                    errors[len(errors) + 1] = msg
+                    checks.append((len(calls), index[key], len(errors)))
+            e = K.Entry(f"{ename}{len(entries)}",
+                        tuple(_param(n, plan, i) for i, n in enumerate(plan.order)),
+                        tuple(calls), serial, tuple(checks))
+            entries.append(e)
+            steps.append(("native", e.name))
         for s in plan.steps:
             emit(None, 2, f"llvm {graph.name}: {describe(s)}")
         lib, hit = None, None
@@ -121,7 +114,7 @@ class LLVMBackend:
         results = []
         for _, v in graph.outputs:
             if v.op == INPUT:
-                results.append(("input", graph.inputs.index(v)))
+                results.append(("input", input_pos[v]))
             elif v.op == CONSTANT and v not in index:
                 results.append(("const", np.asarray(v.attrs["value"], v.dtype.np)
                                 .reshape(v.shape)))
@@ -187,6 +180,21 @@ def _compiler_fingerprint():
                         h.update(f.encode() + fh.read())
         _FP.append(h.hexdigest()[:16])
     return _FP[0]
+
+
+def _segments(plan, profiling):
+    """[(consecutive native steps, or one interp step; serial)]: one native entry point per
+    list. Profiling gives every kernel its own entry, run serially exactly when its merged
+    entry would be (that one calls BLAS); otherwise ``serial`` is None (decided by the
+    entry's calls)."""
+    out = []
+    for seg in native_groups(plan):
+        if isinstance(seg, list) and profiling:
+            serial = any(t.kind == "matmul" for t in seg)
+            out.extend(([s], serial) for s in seg)
+        else:
+            out.append((seg, None))
+    return out
 
 
 def _profiling():

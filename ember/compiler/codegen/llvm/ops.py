@@ -86,18 +86,13 @@ def _f_remainder(b, x, y):
 
 
 _FCMP = {"eq": "==", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_F_ARITH = {"add": FMath.add, "sub": FMath.sub, "mul": FMath.mul, "div": FMath.div}
 
 
 def _f_binary(b, name, x, y):
     m = FMath(b, x.type)
-    if name == "add":
-        return m.add(x, y)
-    if name == "sub":
-        return m.sub(x, y)
-    if name == "mul":
-        return m.mul(x, y)
-    if name == "div":
-        return m.div(x, y)
+    if name in _F_ARITH:
+        return _F_ARITH[name](m, x, y)
     if name in ("maximum", "minimum"):
         # numpy (= eager) semantics exactly: nan from either side wins, ties return y (so
         # maximum(-0., 0.) is 0. and maximum(0., -0.) is -0., as np.maximum). The inner
@@ -218,6 +213,11 @@ def _i_pow(b, x, y, kind):
 
 
 _ICMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+# IRBuilder methods: integers wrap; on bool (i1) mul/minimum are and, maximum is or
+_I_ARITH = {"add": "add", "sub": "sub", "mul": "mul", "and": "and_", "or": "or_",
+            "xor": "xor"}
+_B_ARITH = {"mul": "and_", "and": "and_", "minimum": "and_", "or": "or_", "maximum": "or_",
+            "xor": "xor"}
 
 
 def _i_binary(b, name, x, y, kind):
@@ -225,23 +225,11 @@ def _i_binary(b, name, x, y, kind):
     if name in _ICMP:
         return (b.icmp_signed if kind == "i" else b.icmp_unsigned)(_ICMP[name], x, y)
     if kind == "b":
-        table = {"mul": b.and_, "and": b.and_, "minimum": b.and_, "or": b.or_,
-                 "maximum": b.or_, "xor": b.xor}
-        if name in table:
-            return table[name](x, y)
+        if name in _B_ARITH:
+            return getattr(b, _B_ARITH[name])(x, y)
         raise NotImplementedError(f"LLVM renderer: {name!r} is not defined for bool")
-    if name == "add":
-        return b.add(x, y)
-    if name == "sub":
-        return b.sub(x, y)
-    if name == "mul":
-        return b.mul(x, y)
-    if name == "and":
-        return b.and_(x, y)
-    if name == "or":
-        return b.or_(x, y)
-    if name == "xor":
-        return b.xor(x, y)
+    if name in _I_ARITH:
+        return getattr(b, _I_ARITH[name])(x, y)
     if name in ("maximum", "minimum"):
         pre = ("s" if kind == "i" else "u") + ("max" if name == "maximum" else "min")
         return intrinsic(b, pre, ty, [x, y])
